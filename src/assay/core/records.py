@@ -227,3 +227,35 @@ def content_hash(obj: Any) -> str:
     """SHA-256 of the canonical JSON of ``obj`` (sorted keys, no whitespace)."""
     blob = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class Result(_Frozen):
+    """Everything stored about one attempt of a run: what metrics and reports read.
+
+    ``status`` is derived from the *primary* judge (the first one of the run); every
+    judge's verdict is kept in ``verdicts``.
+    """
+
+    attempt: Attempt
+    response: Response
+    verdicts: tuple[Verdict, ...] = ()
+    status: Status
+
+
+class RunInfo(_Frozen):
+    """A run's row in the store.
+
+    Attributes:
+        spec: the full spec of the run: ``suites``, ``attacks``, ``targets``, ``judges``
+            (lists of :class:`Spec` dumps) and run ``params`` (concurrency, timeout ...).
+        state: ``running``, ``finished`` or ``interrupted``.
+    """
+
+    id: str
+    created_at: str
+    finished_at: str | None = None
+    state: str = "running"
+    spec: dict[str, Any] = Field(default_factory=dict)
+    seed: int = 0
+    assay_version: str = ""
+    n_attempts: int = 0
