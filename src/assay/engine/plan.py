@@ -1,0 +1,103 @@
+"""Plan: suites x attack chains x targets -> attempts, in a deterministic order.
+
+The order is target, then suite, then case (in suite order), then attack chain, then
+mutation; every attempt carries a content hash of (case, attack chain, final messages,
+target spec), which keys the cache and makes resume exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from assay.core.protocols import Attack, Judge, Target
+from assay.core.records import Attempt, AttackStep, Case, Message, content_hash
+from assay.suites.base import Suite
+
+
+@dataclass(frozen=True)
+class RunParams:
+    """Engine settings that do not change what is asked, only how.
+
+    Attributes:
+        concurrency: requests in flight per target; ``None`` uses the target's
+            ``default_concurrency`` (or 8).
+        timeout_s: wall-clock limit per request, seconds.
+        max_retries: extra tries after a 429, 5xx, timeout or connection error.
+        backoff_s: base of the exponential backoff, seconds (full jitter).
+        backoff_max_s: cap of one backoff sleep, seconds.
+        use_cache: reuse stored error-free responses and verdicts for identical attempts.
+        judge_batch: most exchanges handed to a judge at once.
+        seed: seeds attacks that draw at random, and the backoff jitter.
+    """
+
+    concurrency: int | None = None
+    timeout_s: float = 120.0
+    max_retries: int = 3
+    backoff_s: float = 0.5
+    backoff_max_s: float = 30.0
+    use_cache: bool = True
+    judge_batch: int = 32
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run will do: the attempts, and everything needed to redo them."""
+
+    attempts: tuple[Attempt, ...]
+    suites: tuple[Suite, ...]
+    attack_chains: tuple[tuple[Attack, ...], ...]
+    targets: tuple[Target, ...]
+    judges: tuple[Judge, ...]
+    seed: int
+
+    def spec(self) -> dict[str, Any]:
+        """The run spec stored with the run: every component's name, version, params."""
+        return {
+            "suites": [s.spec().model_dump(mode="json") for s in self.suites],
+            "attack_chains": [[a.spec().model_dump(mode="json") for a in chain]
+                              for chain in self.attack_chains],
+            "targets": [t.spec().model_dump(mode="json") for t in self.targets],
+            "judges": [j.spec().model_dump(mode="json") for j in self.judges],
+            "seed": self.seed,
+            "n_attempts": len(self.attempts),
+        }
+
+    def spec_hash(self) -> str:
+        """Identifies 'the same scan': same components, same attempts."""
+        return content_hash({"spec": self.spec(), "attempts": [a.hash for a in self.attempts]})
+
+
+def _mutate(case: Case, chain: Sequence[Attack]) -> list[tuple[tuple[Message, ...],
+                                                                tuple[AttackStep, ...]]]:
+    variants: list[tuple[tuple[Message, ...], tuple[AttackStep, ...]]] = [(case.messages, ())]
+    for attack in chain:
+        spec = attack.spec()
+        variants = [
+            (mutation.messages, (*steps, AttackStep(attack=spec, note=mutation.note)))
+            for messages, steps in variants
+            for mutation in attack.apply(case, messages)
+        ]
+    return variants
+
+
+def make_plan(*, suites: Sequence[Suite], targets: Sequence[Target], judges: Sequence[Judge],
+              attack_chains: Sequence[Sequence[Attack]] = ((),), seed: int = 0) -> Plan:
+    """Expand suites x attack chains x targets into attempts.
+
+    Args:
+        attack_chains: each chain is applied in order; ``()`` is the unattacked case.
+    """
+    attempts: list[Attempt] = []
+    for target in targets:
+        target_spec = target.spec()
+        for suite in suites:
+            for case in suite.cases:
+                for chain in attack_chains:
+                    for messages, steps in _mutate(case, chain):
+                        attempts.append(Attempt.make(case, target_spec, steps, messages))
+    return Plan(attempts=tuple(attempts), suites=tuple(suites),
+                attack_chains=tuple(tuple(c) for c in attack_chains),
+                targets=tuple(targets), judges=tuple(judges), seed=seed)

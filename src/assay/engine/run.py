@@ -1,0 +1,253 @@
+"""Run a plan: bounded concurrency per target, timeouts, retries, pipelined judging.
+
+Three kinds of coroutine share one event loop::
+
+    workers (N per target) --> judge queue --> judge worker --> write queue --> writer
+        respond + retry          batches as responses arrive     one SQLite transaction
+                                                                 per batch of results
+
+Work is pulled from an iterator, so 10,000 attempts make N tasks, not 10,000. A response
+and its verdicts are committed together; a run killed at any moment loses only the
+uncommitted batch, and ``execute`` on the same run does exactly what is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from assay.core.protocols import Judge, Target
+from assay.core.records import Attempt, Exchange, Response, Status, Verdict, status_of
+from assay.engine.plan import Plan, RunParams
+from assay.errors import RetryableTargetError, TargetError
+from assay.store.sqlite import Cached, Finished, Store
+
+_DONE = object()
+
+
+class ProgressSink(Protocol):
+    """Told about each finished attempt (the CLI draws a progress bar from it)."""
+
+    def start(self, total: int, done: int) -> None: ...
+
+    def advance(self, status: Status) -> None: ...
+
+
+class _NullProgress:
+    def start(self, total: int, done: int) -> None:
+        pass
+
+    def advance(self, status: Status) -> None:
+        pass
+
+
+@dataclass
+class RunStats:
+    """Counts of one ``execute`` call (not of the whole run, when resumed)."""
+
+    sent: int = 0
+    cached: int = 0
+    requests: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+
+
+async def call_with_retries(target: Target, attempt: Attempt, params: RunParams,
+                            rng: random.Random, stats: RunStats | None = None) -> Response:
+    """One attempt against one target, with timeout and bounded retries.
+
+    Retries only what may pass next time (429, 5xx, timeouts, connection errors), with
+    exponential backoff and full jitter, honouring a server's Retry-After. Every failure
+    that survives the retries becomes a Response with ``error`` set: never a pass.
+    """
+    last: TargetError | None = None
+    tries = 0
+    for tries in range(1, params.max_retries + 2):
+        if stats is not None:
+            stats.requests += 1
+        started = time.perf_counter()
+        try:
+            response = await asyncio.wait_for(target.respond(attempt), params.timeout_s)
+            return response.model_copy(update={"tries": tries})
+        except TimeoutError:
+            last = RetryableTargetError(f"no answer in {params.timeout_s:g} s", kind="timeout")
+        except RetryableTargetError as exc:
+            last = exc
+        except TargetError as exc:
+            return _error(exc.kind, str(exc), tries, time.perf_counter() - started)
+        except Exception as exc:  # a target bug must be recorded, not crash the run
+            return _error("exception", f"{type(exc).__name__}: {exc}", tries,
+                          time.perf_counter() - started)
+        if tries > params.max_retries:
+            break
+        delay = rng.uniform(0, min(params.backoff_max_s, params.backoff_s * 2 ** (tries - 1)))
+        if isinstance(last, RetryableTargetError) and last.retry_after is not None:
+            delay = max(delay, min(last.retry_after, params.backoff_max_s))
+        await asyncio.sleep(delay)
+    assert last is not None
+    return _error(last.kind, str(last), tries, 0.0)
+
+
+def _error(kind: str, detail: str, tries: int, latency: float) -> Response:
+    return Response(error=kind, error_detail=detail[:2000], tries=tries, latency_s=latency)
+
+
+@dataclass
+class _Item:
+    seq: int
+    attempt: Attempt
+    response: Response
+    cached: Cached | None = None
+
+
+async def _judge_batch(judges: Sequence[Judge], items: Sequence[_Item]) -> list[list[Verdict]]:
+    """Verdicts per item, per judge; cached verdicts reused, judge failures -> unscored."""
+    out: list[list[Verdict]] = [[] for _ in items]
+    for judge in judges:
+        spec = judge.spec()
+        key = spec.key()
+        todo = [i for i, item in enumerate(items) if item.response.ok
+                and not (item.cached is not None and key in item.cached.verdicts)]
+        fresh: dict[int, Verdict] = {}
+        if todo:
+            batch = [Exchange(attempt=items[i].attempt, response=items[i].response)
+                     for i in todo]
+            try:
+                verdicts = await judge.judge(batch)
+                if len(verdicts) != len(batch):
+                    raise RuntimeError(f"returned {len(verdicts)} verdicts for {len(batch)}")
+            except Exception as exc:
+                reason = f"judge failed: {type(exc).__name__}: {exc}"[:500]
+                verdicts = [Verdict.unscored(spec, reason) for _ in batch]
+            fresh = dict(zip(todo, verdicts, strict=True))
+        for i, item in enumerate(items):
+            if i in fresh:
+                out[i].append(fresh[i])
+            elif item.cached is not None and key in item.cached.verdicts:
+                out[i].append(item.cached.verdicts[key])
+    return out
+
+
+class _Runner:
+    def __init__(self, plan: Plan, store: Store, run_id: str, params: RunParams,
+                 progress: ProgressSink) -> None:
+        self.plan = plan
+        self.store = store
+        self.run_id = run_id
+        self.params = params
+        self.progress = progress
+        self.stats = RunStats()
+        self.rng = random.Random(params.seed)
+        self.judge_queue: asyncio.Queue[_Item | object] = asyncio.Queue(maxsize=1024)
+        self.write_queue: asyncio.Queue[Finished | object] = asyncio.Queue(maxsize=1024)
+
+    async def worker(self, target: Target, work: Iterator[tuple[int, Attempt]],
+                     cache: dict[str, Cached]) -> None:
+        for seq, attempt in work:
+            hit = cache.get(attempt.hash)
+            if hit is not None:
+                self.stats.cached += 1
+                await self.judge_queue.put(_Item(seq, attempt, hit.response, hit))
+                continue
+            self.stats.sent += 1
+            response = await call_with_retries(target, attempt, self.params, self.rng,
+                                               self.stats)
+            await self.judge_queue.put(_Item(seq, attempt, response))
+
+    async def judge_worker(self) -> None:
+        finished = False
+        while not finished:
+            first = await self.judge_queue.get()
+            if first is _DONE:
+                break
+            items = [first]
+            while len(items) < self.params.judge_batch and not self.judge_queue.empty():
+                nxt = self.judge_queue.get_nowait()
+                if nxt is _DONE:
+                    finished = True
+                    break
+                items.append(nxt)
+            batch = [i for i in items if isinstance(i, _Item)]
+            verdicts = await _judge_batch(self.plan.judges, batch)
+            for item, given in zip(batch, verdicts, strict=True):
+                primary = given[0] if given else None
+                status = status_of(item.attempt.case, item.response, primary)
+                await self.write_queue.put(Finished(
+                    seq=item.seq, attempt=item.attempt, response=item.response,
+                    verdicts=tuple(given), status=status,
+                    response_id=None if item.cached is None else item.cached.response_id))
+        await self.write_queue.put(_DONE)
+
+    async def writer(self, flush_every: int = 64, flush_s: float = 0.25) -> None:
+        pending: list[Finished] = []
+        last = time.monotonic()
+        while True:
+            try:
+                got = await asyncio.wait_for(self.write_queue.get(), flush_s)
+            except TimeoutError:
+                got = None
+            if isinstance(got, Finished):
+                pending.append(got)
+            if pending and (got is _DONE or len(pending) >= flush_every
+                            or time.monotonic() - last >= flush_s):
+                self.store.record_many(self.run_id, pending)
+                for item in pending:
+                    key = item.status.value
+                    self.stats.by_status[key] = self.stats.by_status.get(key, 0) + 1
+                    self.progress.advance(item.status)
+                pending = []
+                last = time.monotonic()
+            if got is _DONE:
+                return
+
+
+def _concurrency(target: Target, params: RunParams) -> int:
+    if params.concurrency is not None:
+        return max(1, params.concurrency)
+    return max(1, int(getattr(target, "default_concurrency", 8)))
+
+
+async def execute(plan: Plan, store: Store, run_id: str, *, params: RunParams,
+                  progress: ProgressSink | None = None) -> RunStats:
+    """Do every planned attempt of ``run_id`` that has no stored result yet."""
+    sink = progress or _NullProgress()
+    runner = _Runner(plan, store, run_id, params, sink)
+    pending = store.pending(run_id)
+    done = store.get_run(run_id).n_attempts - len(pending)
+    sink.start(total=store.get_run(run_id).n_attempts, done=done)
+    cache = store.cached(a.hash for _, a in pending) if params.use_cache else {}
+    by_target: dict[str, list[tuple[int, Attempt]]] = {}
+    for seq, attempt in pending:
+        by_target.setdefault(attempt.target.key(), []).append((seq, attempt))
+    targets = {t.spec().key(): t for t in plan.targets}
+    store.set_state(run_id, "running")
+    judge_task = asyncio.create_task(runner.judge_worker())
+    writer_task = asyncio.create_task(runner.writer())
+    try:
+        workers = []
+        for key, work in by_target.items():
+            shared = iter(work)
+            target = targets[key]
+            workers += [asyncio.create_task(runner.worker(target, shared, cache))
+                        for _ in range(_concurrency(target, params))]
+        await asyncio.gather(*workers)
+        await runner.judge_queue.put(_DONE)
+        await judge_task
+        await writer_task
+    except BaseException:
+        for task in (judge_task, writer_task):
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        store.set_state(run_id, "interrupted")
+        raise
+    store.set_state(run_id, "finished" if not store.pending(run_id) else "interrupted")
+    for target in plan.targets:
+        closer = getattr(target, "aclose", None)
+        if closer is not None:
+            await closer()
+    return runner.stats

@@ -1,0 +1,49 @@
+"""Numbered schema migrations. Append a new entry; never edit a released one."""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: runs, the attempts they planned, responses and verdicts.
+    """
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        finished_at TEXT,
+        state TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        spec_hash TEXT NOT NULL,
+        seed INTEGER NOT NULL,
+        assay_version TEXT NOT NULL,
+        n_attempts INTEGER NOT NULL
+    );
+    CREATE INDEX runs_spec_hash ON runs(spec_hash);
+    CREATE TABLE attempts (
+        hash TEXT PRIMARY KEY,
+        body TEXT NOT NULL
+    );
+    CREATE TABLE responses (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        attempt_hash TEXT NOT NULL REFERENCES attempts(hash),
+        body TEXT NOT NULL,
+        error TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX responses_attempt ON responses(attempt_hash);
+    CREATE TABLE verdicts (
+        response_id INTEGER NOT NULL REFERENCES responses(id),
+        judge_key TEXT NOT NULL,
+        body TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        PRIMARY KEY (response_id, judge_key)
+    );
+    CREATE TABLE run_attempts (
+        run_id TEXT NOT NULL REFERENCES runs(id),
+        seq INTEGER NOT NULL,
+        attempt_hash TEXT NOT NULL REFERENCES attempts(hash),
+        response_id INTEGER REFERENCES responses(id),
+        status TEXT,
+        PRIMARY KEY (run_id, seq)
+    );
+    CREATE INDEX run_attempts_pending ON run_attempts(run_id, response_id);
+    """,
+)

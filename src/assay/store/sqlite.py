@@ -1,0 +1,260 @@
+"""The SQLite store: every run, planned attempt, response and verdict.
+
+WAL mode, so a report can be read while a scan writes; writes are batched in
+transactions by the engine (``record_many``), so a SIGKILL loses at most the last
+uncommitted batch and never leaves half a result: a response and its verdicts are
+committed together. Responses are keyed by the attempt's content hash, so a later scan
+reuses them (the cache) unless asked not to; errored responses are never reused.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from assay import __version__
+from assay.core.records import Attempt, Response, Result, RunInfo, Spec, Status, Verdict
+from assay.errors import StoreError, UsageError
+from assay.store.migrations import MIGRATIONS
+
+DEFAULT_DB = Path("assay-runs") / "assay.db"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Finished:
+    """One finished attempt, as the engine hands it to the store."""
+
+    seq: int
+    attempt: Attempt
+    response: Response
+    verdicts: tuple[Verdict, ...]
+    status: Status
+    response_id: int | None = None  # set when the response came from the cache
+
+
+@dataclass(frozen=True)
+class Cached:
+    """A reusable response (and the verdicts already given on it, by judge key)."""
+
+    response_id: int
+    response: Response
+    verdicts: dict[str, Verdict]
+
+
+class Store:
+    """A SQLite file holding runs and their results.
+
+    Args:
+        path: the database file; its folder is created. ``:memory:`` works for tests.
+    """
+
+    def __init__(self, path: str | Path = DEFAULT_DB) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a usable assay store ({exc})") from exc
+
+    # -- schema -----------------------------------------------------------------------
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        current = self.schema_version
+        if current > len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path}: schema version {current} is newer than this assay "
+                f"({len(MIGRATIONS)}); upgrade assay"
+            )
+        for number in range(current, len(MIGRATIONS)):
+            with self._transaction():
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version={number + 1}")
+
+    def _transaction(self) -> _Tx:
+        return _Tx(self._db)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- runs -------------------------------------------------------------------------
+
+    def create_run(self, *, spec: dict[str, Any], spec_hash: str, seed: int,
+                   attempts: Sequence[Attempt]) -> RunInfo:
+        """Store a new run and its whole plan in one transaction."""
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        run_id = f"{stamp}-{secrets.token_hex(3)}"
+        created = _now()
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?)",
+                (run_id, created, None, "running", json.dumps(spec), spec_hash, seed,
+                 __version__, len(attempts)),
+            )
+            self._db.executemany(
+                "INSERT OR IGNORE INTO attempts VALUES (?,?)",
+                ((a.hash, a.model_dump_json()) for a in attempts),
+            )
+            self._db.executemany(
+                "INSERT INTO run_attempts (run_id, seq, attempt_hash) VALUES (?,?,?)",
+                ((run_id, seq, a.hash) for seq, a in enumerate(attempts)),
+            )
+        return self.get_run(run_id)
+
+    def set_state(self, run_id: str, state: str) -> None:
+        finished = _now() if state == "finished" else None
+        with self._transaction():
+            self._db.execute("UPDATE runs SET state=?, finished_at=? WHERE id=?",
+                             (state, finished, run_id))
+
+    def _run_from_row(self, row: tuple[Any, ...]) -> RunInfo:
+        return RunInfo(id=row[0], created_at=row[1], finished_at=row[2], state=row[3],
+                       spec=json.loads(row[4]), seed=row[6], assay_version=row[7],
+                       n_attempts=row[8])
+
+    def get_run(self, run_id: str) -> RunInfo:
+        """The run ``run_id``; a unique prefix or ``latest`` also works."""
+        if run_id == "latest":
+            row = self._db.execute(
+                "SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT 1").fetchone()
+            if row is None:
+                raise UsageError(f"{self.path}: no runs stored yet")
+            return self._run_from_row(row)
+        rows = self._db.execute("SELECT * FROM runs WHERE id LIKE ? || '%'",
+                                (run_id,)).fetchall()
+        if len(rows) != 1:
+            what = "no run" if not rows else f"{len(rows)} runs"
+            raise UsageError(f"{self.path}: {what} matching {run_id!r}; see 'assay runs'")
+        return self._run_from_row(rows[0])
+
+    def list_runs(self) -> list[tuple[RunInfo, int]]:
+        """Every run, newest first, with how many of its attempts are done."""
+        rows = self._db.execute(
+            "SELECT r.*, (SELECT COUNT(*) FROM run_attempts ra WHERE ra.run_id=r.id "
+            "AND ra.response_id IS NOT NULL) FROM runs r ORDER BY created_at DESC, rowid DESC"
+        ).fetchall()
+        return [(self._run_from_row(row), int(row[9])) for row in rows]
+
+    def find_unfinished(self, spec_hash: str) -> RunInfo | None:
+        """The newest run with this spec that did not finish (to resume it)."""
+        row = self._db.execute(
+            "SELECT * FROM runs WHERE spec_hash=? AND state!='finished' "
+            "ORDER BY created_at DESC, rowid DESC LIMIT 1", (spec_hash,)).fetchone()
+        return None if row is None else self._run_from_row(row)
+
+    def pending(self, run_id: str) -> list[tuple[int, Attempt]]:
+        """The planned attempts of a run that have no stored result yet, in order."""
+        rows = self._db.execute(
+            "SELECT ra.seq, a.body FROM run_attempts ra JOIN attempts a "
+            "ON a.hash = ra.attempt_hash WHERE ra.run_id=? AND ra.response_id IS NULL "
+            "ORDER BY ra.seq", (run_id,)).fetchall()
+        return [(int(seq), Attempt.model_validate_json(body)) for seq, body in rows]
+
+    # -- cache ------------------------------------------------------------------------
+
+    def cached(self, hashes: Iterable[str]) -> dict[str, Cached]:
+        """The newest error-free response per attempt hash, with its verdicts."""
+        found: dict[str, Cached] = {}
+        hash_list = list(hashes)
+        for start in range(0, len(hash_list), 500):
+            chunk = hash_list[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT attempt_hash, id, body FROM responses WHERE error IS NULL "
+                f"AND attempt_hash IN ({marks}) ORDER BY id", chunk).fetchall()
+            for attempt_hash, response_id, body in rows:
+                found[attempt_hash] = Cached(response_id, Response.model_validate_json(body), {})
+        for item in found.values():
+            for key, body in self._db.execute(
+                "SELECT judge_key, body FROM verdicts WHERE response_id=?", (item.response_id,)
+            ):
+                item.verdicts[key] = Verdict.model_validate_json(body)
+        return found
+
+    # -- results ----------------------------------------------------------------------
+
+    def record_many(self, run_id: str, outcomes: Sequence[Finished]) -> None:
+        """Store finished attempts in ONE transaction (all or nothing)."""
+        with self._transaction():
+            for item in outcomes:
+                response_id = item.response_id
+                if response_id is None:
+                    cursor = self._db.execute(
+                        "INSERT INTO responses (attempt_hash, body, error, created_at) "
+                        "VALUES (?,?,?,?)",
+                        (item.attempt.hash, item.response.model_dump_json(),
+                         item.response.error, _now()))
+                    response_id = cursor.lastrowid
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?)",
+                    ((response_id, v.judge.key(), v.model_dump_json(), v.outcome.value)
+                     for v in item.verdicts))
+                self._db.execute(
+                    "UPDATE run_attempts SET response_id=?, status=? WHERE run_id=? AND seq=?",
+                    (response_id, item.status.value, run_id, item.seq))
+
+    def results(self, run_id: str) -> list[Result]:
+        """Every finished attempt of a run, in plan order, with the run's judges' verdicts."""
+        run = self.get_run(run_id)
+        judge_keys = [_spec_key(j) for j in run.spec.get("judges", [])]
+        rows = self._db.execute(
+            "SELECT ra.response_id, ra.status, a.body, r.body FROM run_attempts ra "
+            "JOIN attempts a ON a.hash = ra.attempt_hash "
+            "JOIN responses r ON r.id = ra.response_id "
+            "WHERE ra.run_id=? ORDER BY ra.seq", (run.id,)).fetchall()
+        verdicts: dict[tuple[int, str], Verdict] = {}
+        for response_id, key, body in self._db.execute(
+            "SELECT v.response_id, v.judge_key, v.body FROM verdicts v JOIN run_attempts ra "
+            "ON ra.response_id = v.response_id WHERE ra.run_id=?", (run.id,)):
+            verdicts[(response_id, key)] = Verdict.model_validate_json(body)
+        out = []
+        for response_id, status, attempt_body, response_body in rows:
+            found = tuple(verdicts[(response_id, k)] for k in judge_keys
+                          if (response_id, k) in verdicts)
+            out.append(Result(attempt=Attempt.model_validate_json(attempt_body),
+                              response=Response.model_validate_json(response_body),
+                              verdicts=found, status=Status(status)))
+        return out
+
+    def iter_responses(self, attempt_hash: str) -> Iterator[Response]:
+        """Every stored response for an attempt hash, oldest first (for audits and tests)."""
+        for (body,) in self._db.execute(
+            "SELECT body FROM responses WHERE attempt_hash=? ORDER BY id", (attempt_hash,)):
+            yield Response.model_validate_json(body)
+
+
+def _spec_key(spec_dump: dict[str, Any]) -> str:
+    return Spec.model_validate(spec_dump).key()
+
+
+class _Tx:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
