@@ -1,0 +1,40 @@
+"""Helpers shared by the CLI commands: KEY=VALUE parsing and plugin construction."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from assay.core.registry import registry
+from assay.errors import InputError
+from assay.store.sqlite import DEFAULT_DB, Store
+
+
+def parse_pairs(pairs: list[str] | None, *, option: str) -> dict[str, Any]:
+    """``["k=v", ...]`` -> dict; values are JSON when they parse as JSON, else strings."""
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"expected KEY=VALUE, got {pair!r}", field=option)
+        try:
+            value: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        out[key.strip()] = value
+    return out
+
+
+def build(group: str, name: str, params: dict[str, Any], *, option: str) -> Any:
+    """Instantiate a plugin; a wrong parameter becomes an error naming the option."""
+    factory = registry.get(group, name)
+    try:
+        return factory(**params)
+    except TypeError as exc:
+        raise InputError(f"{group[:-1]} {name!r} rejected its parameters: {exc}",
+                         field=option) from exc
+
+
+def open_store(db: Path | None) -> Store:
+    return Store(db or DEFAULT_DB)

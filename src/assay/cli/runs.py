@@ -1,0 +1,125 @@
+"""``assay runs``, ``assay report`` and ``assay compare``: read what the store holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from assay.cli.common import open_store
+from assay.store.sqlite import Store
+
+Format = Literal["html", "md", "json"]
+_SUFFIX = {"html": "html", "md": "md", "json": "json"}
+
+
+def render(store: Store, run_id: str, fmt: str) -> str:
+    """The report of one run in ``fmt`` (html, md or json)."""
+    from assay.metrics.rates import RatesMetric
+
+    run = store.get_run(run_id)
+    results = store.results(run.id)
+    table = RatesMetric().compute(results)
+    if fmt == "html":
+        from assay.report.html import render_html
+
+        return render_html(run, results, table)
+    if fmt == "md":
+        from assay.report.markdown import render_markdown
+
+        return render_markdown(run, results, table)
+    from assay.report.json_report import render_json
+
+    return render_json(run, results, table)
+
+
+def summarise(store: Store, run_id: str, *, console: Console, out: Path) -> None:
+    """Print the per-hazard table and write the HTML and JSON reports of a run."""
+    from assay.metrics.rates import RatesMetric
+    from assay.report.terminal import render_terminal
+
+    run = store.get_run(run_id)
+    results = store.results(run.id)
+    render_terminal(run, RatesMetric().compute(results), console)
+    folder = out / run.id
+    folder.mkdir(parents=True, exist_ok=True)
+    for fmt in ("html", "json"):
+        path = folder / f"report.{_SUFFIX[fmt]}"
+        path.write_text(render(store, run.id, fmt), encoding="utf-8")
+    console.print(f"report: [link=file://{(folder / 'report.html').resolve()}]"
+                  f"{folder / 'report.html'}[/link] (and report.json)")
+
+
+def runs_command(db: Annotated[Path | None, typer.Option(help="SQLite store.")] = None) -> None:
+    """List stored runs, newest first."""
+    store = open_store(db)
+    table = Table(show_edge=False)
+    for column in ("run", "created", "state", "done", "targets", "judges", "suites"):
+        table.add_column(column)
+    for run, done in store.list_runs():
+        spec = run.spec
+        table.add_row(
+            run.id, run.created_at, run.state, f"{done}/{run.n_attempts}",
+            ", ".join(t["name"] for t in spec.get("targets", [])),
+            ", ".join(j["name"] for j in spec.get("judges", [])),
+            ", ".join(s["name"] for s in spec.get("suites", [])),
+        )
+    Console().print(table)
+
+
+def report_command(
+    run: Annotated[str, typer.Argument(help="Run id, a unique prefix, or 'latest'.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="html, md or json.")] = "html",
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="File to write; default stdout.")] = None,
+    db: Annotated[Path | None, typer.Option(help="SQLite store.")] = None,
+) -> None:
+    """Render a stored run as HTML, Markdown or JSON."""
+    from assay.errors import InputError
+
+    if format not in _SUFFIX:
+        raise InputError(f"unknown format {format!r}; use html, md or json", field="--format")
+    text = render(open_store(db), run, format)
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        Console(stderr=True).print(f"wrote {output}")
+
+
+def compare_command(
+    run_a: Annotated[str, typer.Argument(help="Baseline run.")],
+    run_b: Annotated[str, typer.Argument(help="Candidate run.")],
+    fail_on_regression: Annotated[bool, typer.Option(
+        help="Exit 1 if any hazard's unsafe rate rose significantly.")] = False,
+    alpha: Annotated[float, typer.Option(help="Significance level of the paired test.",
+                                         min=0.0, max=1.0)] = 0.05,
+    db: Annotated[Path | None, typer.Option(help="SQLite store.")] = None,
+) -> None:
+    """Per-hazard change in unsafe rate from RUN_A to RUN_B, with McNemar's paired test."""
+    from assay.metrics.compare import compare, regressions
+    from assay.report.terminal import render_comparison_terminal
+
+    store = open_store(db)
+    a = store.get_run(run_a)
+    b = store.get_run(run_b)
+    comparison = compare(store.results(a.id), store.results(b.id))
+    console = Console()
+    console.print(f"[bold]{a.id}[/] (A) -> [bold]{b.id}[/] (B)")
+    render_comparison_terminal(comparison, console)
+    worse = regressions(comparison, alpha=alpha)
+    if worse:
+        console.print(f"[bold red]regression[/] (p < {alpha:g}): {', '.join(worse)}")
+        if fail_on_regression:
+            raise typer.Exit(1)
+    else:
+        console.print(f"no significant regression at alpha={alpha:g}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("runs")(runs_command)
+    app.command("report")(report_command)
+    app.command("compare")(compare_command)
