@@ -6,8 +6,8 @@
 """
 
 from assay.metrics.compare import (
-    Comparison,
     CompareRow,
+    Comparison,
     PairedRate,
     Regression,
     compare,

@@ -129,7 +129,7 @@ def mcnemar_exact(b: int, c: int) -> float:
     if n == 0:
         return 1.0
     tail = sum(math.comb(n, i) for i in range(min(b, c) + 1))
-    return min(1.0, 2 * tail / 2**n)
+    return min(1.0, 2 * tail / (1 << n))
 
 
 def pair_key(attempt: Attempt) -> PairKey:
@@ -172,8 +172,17 @@ def _paired(pairs: Sequence[tuple[Status, Status]], metric: Metric) -> PairedRat
     rate_a = k_a / n if n else None
     rate_b = k_b / n if n else None
     delta = None if rate_a is None or rate_b is None else rate_b - rate_a
-    return PairedRate(n_pairs=n, k_a=k_a, k_b=k_b, rate_a=rate_a, rate_b=rate_b, delta=delta,
-                      b=worse, c=better, p_value=mcnemar_exact(worse, better))
+    return PairedRate(
+        n_pairs=n,
+        k_a=k_a,
+        k_b=k_b,
+        rate_a=rate_a,
+        rate_b=rate_b,
+        delta=delta,
+        b=worse,
+        c=better,
+        p_value=mcnemar_exact(worse, better),
+    )
 
 
 def _row(hazard: str, pairs: Sequence[tuple[Result, Result]]) -> CompareRow:
@@ -203,7 +212,8 @@ def compare(results_a: Sequence[Result], results_b: Sequence[Result]) -> Compari
     for key, group_a in groups_a.items():
         matched.extend(zip(group_a, groups_b.get(key, ()), strict=False))
     usable = [
-        (a, b) for a, b in matched
+        (a, b)
+        for a, b in matched
         if _is_scored(a) and _is_scored(b) and a.attempt.case.expected == b.attempt.case.expected
     ]
     by_hazard: defaultdict[str, list[tuple[Result, Result]]] = defaultdict(list)
@@ -238,6 +248,5 @@ def regressions(comparison: Comparison, *, alpha: float = 0.05) -> tuple[Regress
         for row in comparison.rows:
             rate: PairedRate = getattr(row, metric)
             if rate.b > rate.c and rate.p_value < alpha:
-                found.append(Regression(hazard=row.hazard, name=row.name, metric=metric,
-                                        rate=rate))
+                found.append(Regression(hazard=row.hazard, name=row.name, metric=metric, rate=rate))
     return tuple(found)
