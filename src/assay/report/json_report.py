@@ -68,3 +68,51 @@ def report_dict(run: RunInfo, results: Sequence[Result], table: RateTable) -> di
 def render_json(run: RunInfo, results: Sequence[Result], table: RateTable) -> str:
     """The complete report as a JSON string (UTF-8 text, indented, keys in a fixed order)."""
     return json.dumps(report_dict(run, results, table), ensure_ascii=False, indent=2) + "\n"
+
+
+# -- helpers shared by the human-readable renderers ------------------------------------
+
+#: The run-spec lists every report shows, in display order.
+SPEC_SECTIONS = (("targets", "Targets"), ("judges", "Judges"), ("suites", "Suites"),
+                 ("attacks", "Attacks"))
+
+#: Display order of statuses in case listings: what needs a reviewer's eyes first.
+STATUS_ORDER = ("unsafe", "over_refusal", "error", "unscored", "safe", "ok")
+
+
+def spec_items(run: RunInfo, section: str) -> list[dict[str, Any]]:
+    """The specs of one section (``targets``, ``judges`` ...) of a run, as dicts.
+
+    Run specs are stored as JSON, so an entry may be a full spec dump or, from older or
+    hand-written runs, a bare name; both come back as ``{"name", "version", "params"}``.
+    """
+    raw = run.spec.get(section) or []
+    if not isinstance(raw, list | tuple):
+        raw = [raw]
+    items: list[dict[str, Any]] = []
+    for entry in raw:
+        if isinstance(entry, dict):
+            items.append({"name": str(entry.get("name", "?")),
+                          "version": str(entry.get("version", "")),
+                          "params": dict(entry.get("params") or {})})
+        else:
+            items.append({"name": str(entry), "version": "", "params": {}})
+    return items
+
+
+def spec_label(item: dict[str, Any], *, params: bool = True) -> str:
+    """``name v1 (key=value, ...)``: a one-line label for a spec dict."""
+    label = str(item["name"]) + (f" v{item['version']}" if item.get("version") else "")
+    if params and item.get("params"):
+        args = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False, default=str)}"
+                         for k, v in sorted(item["params"].items()))
+        label += f" ({args})"
+    return label
+
+
+def case_sort_key(result: Result) -> tuple[int, str, str, str]:
+    """Order results for reading: unsafe first, then over-refusals, errors, unscored."""
+    status = result.status.value
+    rank = STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER)
+    case = result.attempt.case
+    return (rank, case.hazard, case.suite, case.id)
