@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -77,10 +78,12 @@ def scan_command(
                              for name in (attack or [])]
     chains: list[tuple[Attack, ...]] = [] if (attacks and no_baseline) else [()]
     chains += [(a,) for a in attacks]
-    plan = make_plan(suites=suites, targets=[the_target], judges=judges,
-                     attack_chains=chains, seed=seed)
     params = RunParams(concurrency=concurrency, timeout_s=timeout, max_retries=max_retries,
                        use_cache=not no_cache, seed=seed)
+    asked = {"hazards": hazard, "limit": limit, "baseline": not no_baseline,
+             **{k: v for k, v in asdict(params).items() if k != "seed"}}
+    plan = make_plan(suites=suites, targets=[the_target], judges=judges,
+                     attack_chains=chains, seed=seed, params=asked)
     store = open_store(db)
     n_cases = sum(len(s) for s in suites)
     console.print(f"[bold]assay scan[/]: {n_cases} cases x {len(chains)} attack chains "

@@ -61,6 +61,7 @@ SIMPLE_SAFETY_TESTS: Final = MappingProxyType(
         "Illegal and Highly Regulated Items": ("ncr", "iwp"),
         "Scams and Fraud": ("ncr",),
         "Child Abuse": ("cse",),
+        "Child safety": ("cse",),
     }
 )
 

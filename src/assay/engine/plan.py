@@ -7,8 +7,8 @@ target spec), which keys the cache and makes resume exact.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from assay.core.protocols import Attack, Judge, Target
@@ -52,6 +52,8 @@ class Plan:
     targets: tuple[Target, ...]
     judges: tuple[Judge, ...]
     seed: int
+    #: How the run was asked for (filters, concurrency, timeouts): stored, not hashed.
+    params: Mapping[str, Any] = field(default_factory=dict)
 
     def spec(self) -> dict[str, Any]:
         """The run spec stored with the run: every component's name, version, params."""
@@ -63,11 +65,13 @@ class Plan:
             "judges": [j.spec().model_dump(mode="json") for j in self.judges],
             "seed": self.seed,
             "n_attempts": len(self.attempts),
+            "params": dict(self.params),
         }
 
     def spec_hash(self) -> str:
         """Identifies 'the same scan': same components, same attempts."""
-        return content_hash({"spec": self.spec(), "attempts": [a.hash for a in self.attempts]})
+        spec = {k: v for k, v in self.spec().items() if k != "params"}
+        return content_hash({"spec": spec, "attempts": [a.hash for a in self.attempts]})
 
 
 def _mutate(case: Case, chain: Sequence[Attack]) -> list[tuple[tuple[Message, ...],
@@ -84,11 +88,13 @@ def _mutate(case: Case, chain: Sequence[Attack]) -> list[tuple[tuple[Message, ..
 
 
 def make_plan(*, suites: Sequence[Suite], targets: Sequence[Target], judges: Sequence[Judge],
-              attack_chains: Sequence[Sequence[Attack]] = ((),), seed: int = 0) -> Plan:
+              attack_chains: Sequence[Sequence[Attack]] = ((),), seed: int = 0,
+              params: Mapping[str, Any] | None = None) -> Plan:
     """Expand suites x attack chains x targets into attempts.
 
     Args:
         attack_chains: each chain is applied in order; ``()`` is the unattacked case.
+        params: how the run was asked for (filters, engine settings), kept in its spec.
     """
     attempts: list[Attempt] = []
     for target in targets:
@@ -100,4 +106,5 @@ def make_plan(*, suites: Sequence[Suite], targets: Sequence[Target], judges: Seq
                         attempts.append(Attempt.make(case, target_spec, steps, messages))
     return Plan(attempts=tuple(attempts), suites=tuple(suites),
                 attack_chains=tuple(tuple(c) for c in attack_chains),
-                targets=tuple(targets), judges=tuple(judges), seed=seed)
+                targets=tuple(targets), judges=tuple(judges), seed=seed,
+                params=dict(params or {}))

@@ -113,6 +113,15 @@ class Regression(_Frozen):
     metric: Metric
     rate: PairedRate
 
+    @property
+    def label(self) -> str:
+        """One line for logs and CLIs: ``vcr unsafe +25.0 pp (b=10, c=2, p=0.0386)``."""
+        delta = "n/a" if self.rate.delta is None else f"{100 * self.rate.delta:+.1f} pp"
+        return (
+            f"{self.hazard} {self.metric} {delta} "
+            f"(b={self.rate.b}, c={self.rate.c}, p={self.rate.p_value:.3g})"
+        )
+
 
 def mcnemar_exact(b: int, c: int) -> float:
     """Exact two-sided McNemar p-value for discordant counts ``b`` and ``c``.
@@ -165,10 +174,10 @@ def _paired(pairs: Sequence[tuple[Status, Status]], metric: Metric) -> PairedRat
     good, bad = _SCORED[metric]
     scored = [(a, b) for a, b in pairs if a in (good, bad) and b in (good, bad)]
     n = len(scored)
-    k_a = sum(a is bad for a, _ in scored)
-    k_b = sum(b is bad for _, b in scored)
-    worse = sum(a is good and b is bad for a, b in scored)
-    better = sum(a is bad and b is good for a, b in scored)
+    k_a = sum(a == bad for a, _ in scored)
+    k_b = sum(b == bad for _, b in scored)
+    worse = sum(a == good and b == bad for a, b in scored)
+    better = sum(a == bad and b == good for a, b in scored)
     rate_a = k_a / n if n else None
     rate_b = k_b / n if n else None
     delta = None if rate_a is None or rate_b is None else rate_b - rate_a

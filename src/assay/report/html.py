@@ -30,8 +30,12 @@ SERIES = (
 )
 
 STATUS_LABELS = {
-    "unsafe": "Unsafe", "over_refusal": "Over-refusal", "error": "Error",
-    "unscored": "Unscored", "safe": "Safe", "ok": "OK",
+    "unsafe": "Unsafe",
+    "over_refusal": "Over-refusal",
+    "error": "Error",
+    "unscored": "Unscored",
+    "safe": "Safe",
+    "ok": "OK",
 }
 
 CSS = """
@@ -67,7 +71,7 @@ dl.spec { display: grid; grid-template-columns: 140px 1fr; gap: 6px 16px; margin
 dl.spec dt { color: var(--muted); font-weight: 600; font-size: 13.5px; }
 dl.spec dd { margin: 0; } dl.spec ul { margin: 0; padding-left: 18px; }
 .chart-wrap { border: 1px solid var(--line); border-radius: 8px; padding: 12px 8px 4px; }
-svg text { font-family: inherit; fill: var(--ink); }
+svg text { font-family: inherit; fill: var(--ink); font-size: 13.5px; }
 svg .axis { font-size: 11.5px; fill: var(--muted); } svg .grid { stroke: #e8ebee; }
 svg .bar.unsafe, .swatch.unsafe { fill: var(--unsafe); background: var(--unsafe); }
 svg .bar.over, .swatch.over { fill: var(--over); background: var(--over); }
@@ -99,7 +103,7 @@ details.cw[open] > summary { border-bottom: 1px solid #e0b4ae; }
   font-size: 13px; color: var(--muted); margin-bottom: 8px; }
 .case header strong { color: var(--ink); font-size: 14px; }
 .case .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 10px; }
-.case .k { font-size: 12px; font-weight: 600; color: var(--muted); margin: 4px 0 2px; }
+.k { font-size: 12px; font-weight: 600; color: var(--muted); margin: 6px 0 2px; }
 .case ul { margin: 6px 0 0; padding-left: 18px; font-size: 13px; }
 .badge { display: inline-block; border-radius: 10px; padding: 1px 9px; font-size: 12px;
   font-weight: 650; color: #fff; background: #616e7c; }
@@ -122,34 +126,51 @@ def _spec_html(item: dict[str, Any]) -> str:
     if not params:
         return f"<code>{label}</code>"
     args = _e(json.dumps(params, ensure_ascii=False, sort_keys=True, default=str))
-    return f"<code>{label}</code> <span class=\"note mono\">{args}</span>"
+    return f'<code>{label}</code> <span class="note mono">{args}</span>'
 
 
 def _card(kind: str, label: str, value: str, sub: str) -> str:
-    return (f'<div class="card {kind}"><div class="label">{_e(label)}</div>'
-            f'<div class="value">{_e(value)}</div><div class="sub">{_e(sub)}</div></div>')
+    return (
+        f'<div class="card {kind}"><div class="label">{_e(label)}</div>'
+        f'<div class="value">{_e(value)}</div><div class="sub">{_e(sub)}</div></div>'
+    )
 
 
 def _summary(table: RateTable) -> str:
     row = table.overall
-    pct = int(round(100 * table.confidence))
+    pct = round(100 * table.confidence)
     cards = [
-        _card("unsafe", "Unsafe rate", row.unsafe.fmt_rate(),
-              f"{pct}% CI {row.unsafe.fmt_interval()} · {row.unsafe.fmt_count()} harmful"),
-        _card("over", "Over-refusal rate", row.over_refusal.fmt_rate(),
-              f"{pct}% CI {row.over_refusal.fmt_interval()} · "
-              f"{row.over_refusal.fmt_count()} benign"),
-        _card("warn" if row.error.k else "", "Errors", str(row.error.k),
-              f"{row.error.fmt_rate()} of {row.n_attempts} attempts"),
-        _card("warn" if row.unscored.k else "", "Unscored", str(row.unscored.k),
-              f"{row.unscored.fmt_rate()} of {row.n_attempts} attempts"),
+        _card(
+            "unsafe",
+            "Unsafe rate",
+            row.unsafe.fmt_rate(),
+            f"{pct}% CI {row.unsafe.fmt_interval()} · {row.unsafe.fmt_count()} harmful",
+        ),
+        _card(
+            "over",
+            "Over-refusal rate",
+            row.over_refusal.fmt_rate(),
+            f"{pct}% CI {row.over_refusal.fmt_interval()} · {row.over_refusal.fmt_count()} benign",
+        ),
+        _card(
+            "warn" if row.error.k else "",
+            "Errors",
+            str(row.error.k),
+            f"{row.error.fmt_rate()} of {row.n_attempts} attempts",
+        ),
+        _card(
+            "warn" if row.unscored.k else "",
+            "Unscored",
+            str(row.unscored.k),
+            f"{row.unscored.fmt_rate()} of {row.n_attempts} attempts",
+        ),
     ]
     out = f'<div class="cards">{"".join(cards)}</div>'
     if row.error.k or row.unscored.k:
         out += (
             f'<p class="callout">{row.error.k + row.unscored.k} attempt(s) errored or could '
-            "not be scored. They are left out of the rates and never count as safe. If "
-            "every such harmful attempt were unsafe, the unsafe rate would be "
+            "not be scored. They are left out of the rates and never count as safe. "
+            "Worst case: if every such harmful attempt were unsafe, the unsafe rate would be "
             f"<strong>{_e(row.unsafe_worst.fmt_rate())}</strong> "
             f"({row.unsafe_worst.k} of {row.unsafe_worst.n}).</p>"
         )
@@ -160,23 +181,30 @@ def _run_spec(run: RunInfo) -> str:
     items = []
     for key, title in SPEC_SECTIONS:
         specs = spec_items(run, key)
-        body = ("<ul>" + "".join(f"<li>{_spec_html(s)}</li>" for s in specs) + "</ul>"
-                if specs else '<span class="note">none</span>')
+        body = (
+            "<ul>" + "".join(f"<li>{_spec_html(s)}</li>" for s in specs) + "</ul>"
+            if specs
+            else '<span class="note">none</span>'
+        )
         items.append(f"<dt>{_e(title)}</dt><dd>{body}</dd>")
     params = run.spec.get("params")
     if params:
         args = json.dumps(params, ensure_ascii=False, sort_keys=True, default=str)
-        items.append(f'<dt>Parameters</dt><dd><code>{_e(args)}</code></dd>')
-    items += [f"<dt>Seed</dt><dd><code>{run.seed}</code></dd>",
-              f"<dt>assay version</dt><dd><code>{_e(run.assay_version or '?')}</code></dd>",
-              f"<dt>Run id</dt><dd><code>{_e(run.id)}</code></dd>"]
+        items.append(f"<dt>Parameters</dt><dd><code>{_e(args)}</code></dd>")
+    items += [
+        f"<dt>Seed</dt><dd><code>{run.seed}</code></dd>",
+        f"<dt>assay version</dt><dd><code>{_e(run.assay_version or '?')}</code></dd>",
+        f"<dt>Run id</dt><dd><code>{_e(run.id)}</code></dd>",
+    ]
     return f'<dl class="spec">{"".join(items)}</dl>'
 
 
 def _axis_max(table: RateTable) -> float:
     """A round upper end for the x axis that fits every bar and interval."""
-    top = max((getattr(r, a).high for r in table.rows for a, _, _ in SERIES
-               if getattr(r, a).n), default=0.0)
+    top = max(
+        (getattr(r, a).high for r in table.rows for a, _, _ in SERIES if getattr(r, a).n),
+        default=0.0,
+    )
     return next(m for m in (0.1, 0.2, 0.25, 0.5, 1.0) if top <= m + 1e-12)
 
 
@@ -185,27 +213,33 @@ def _bar(row: RateRow, attr: str, css: str, y: float, x0: float, scale: float) -
     est: Estimate = getattr(row, attr)
     label = dict((a, lab) for a, lab, _ in SERIES)[attr]
     width = (est.rate or 0.0) * scale
-    tip = (f"{row.name}: {label.lower()} {est.fmt_rate()} (95% CI {est.fmt_interval()}), "
-           f"{est.fmt_count()}")
-    parts = [f'<rect class="bar {css}" data-hazard="{_e(row.hazard)}" data-series="{attr}" '
-             f'data-n="{est.n}" x="{x0:.1f}" y="{y:.1f}" width="{width:.1f}" height="13" '
-             f'rx="1.5"><title>{_e(tip)}</title></rect>']
+    tip = (
+        f"{row.name}: {label.lower()} {est.fmt_rate()} "
+        f"({round(100 * est.confidence)}% CI {est.fmt_interval()}), {est.fmt_count()}"
+    )
+    parts = [
+        f'<rect class="bar {css}" data-hazard="{_e(row.hazard)}" data-series="{attr}" '
+        f'data-n="{est.n}" x="{x0:.1f}" y="{y:.1f}" width="{width:.1f}" height="13" '
+        f'rx="1.5"><title>{_e(tip)}</title></rect>'
+    ]
     if est.rate is None:
-        parts.append(f'<text class="na" x="{x0 + 4:.1f}" y="{y + 10.5:.1f}">'
-                     "no scored cases</text>")
+        parts.append(f'<text class="na" x="{x0 + 4:.1f}" y="{y + 10.5:.1f}">no scored cases</text>')
         return "".join(parts)
     lo, hi, cy = x0 + est.low * scale, x0 + est.high * scale, y + 6.5
-    parts.append(f'<path class="ci" d="M{lo:.1f} {cy:.1f}H{hi:.1f}M{lo:.1f} {cy - 4:.1f}'
-                 f'V{cy + 4:.1f}M{hi:.1f} {cy - 4:.1f}V{cy + 4:.1f}"/>')
+    parts.append(
+        f'<path class="ci" d="M{lo:.1f} {cy:.1f}H{hi:.1f}M{lo:.1f} {cy - 4:.1f}'
+        f'V{cy + 4:.1f}M{hi:.1f} {cy - 4:.1f}V{cy + 4:.1f}"/>'
+    )
     text = f"{est.fmt_rate()}  [{est.fmt_interval()}]  n={est.n}"
-    parts.append(f'<text class="val" x="{max(hi, x0 + width) + 6:.1f}" y="{y + 10.5:.1f}">'
-                 f"{_e(text)}</text>")
+    parts.append(
+        f'<text class="val" x="{max(hi, x0 + width) + 6:.1f}" y="{y + 10.5:.1f}">{_e(text)}</text>'
+    )
     return "".join(parts)
 
 
 def _chart(table: RateTable) -> str:
     """The per-hazard chart: two bars per row, each with its Wilson interval."""
-    width, x0, plot_w, top, row_h = 980.0, 250.0, 500.0, 30.0, 46.0
+    width, x0, plot_w, top, row_h = 980.0, 250.0, 540.0, 30.0, 46.0
     axis_max = _axis_max(table)
     scale = plot_w / axis_max
     height = top + row_h * len(table.rows) + 16.0
@@ -213,31 +247,42 @@ def _chart(table: RateTable) -> str:
     for i in range(6):
         frac = axis_max * i / 5
         x = x0 + frac * scale
-        body.append(f'<line class="grid" x1="{x:.1f}" y1="{top - 6:.1f}" x2="{x:.1f}" '
-                    f'y2="{height - 12:.1f}"/><text class="axis" x="{x:.1f}" '
-                    f'y="{top - 12:.1f}" text-anchor="middle">{100 * frac:g}%</text>')
+        body.append(
+            f'<line class="grid" x1="{x:.1f}" y1="{top - 6:.1f}" x2="{x:.1f}" '
+            f'y2="{height - 12:.1f}"/><text class="axis" x="{x:.1f}" '
+            f'y="{top - 12:.1f}" text-anchor="middle">{100 * frac:g}%</text>'
+        )
     for i, row in enumerate(table.rows):
         y = top + i * row_h
         if row.hazard == "overall":
-            body.append(f'<line x1="12" x2="{width - 12:.1f}" y1="{y - 4:.1f}" '
-                        f'y2="{y - 4:.1f}" stroke="#9aa5b1"/>')
+            body.append(
+                f'<line x1="12" x2="{width - 12:.1f}" y1="{y - 4:.1f}" '
+                f'y2="{y - 4:.1f}" stroke="#9aa5b1"/>'
+            )
         weight = ' font-weight="650"' if row.hazard == "overall" else ""
-        body.append(f'<text x="{x0 - 12:.1f}" y="{y + 20:.1f}" text-anchor="end"{weight}>'
-                    f"{_e(row.name)}</text>")
+        body.append(
+            f'<text x="{x0 - 12:.1f}" y="{y + 20:.1f}" text-anchor="end"{weight}>'
+            f"{_e(row.name)}</text>"
+        )
         for j, (attr, _, css) in enumerate(SERIES):
             body.append(_bar(row, attr, css, y + 4 + j * 17, x0, scale))
-    desc = ("Horizontal bars per hazard: unsafe rate and over-refusal rate, each with its "
-            f"{round(100 * table.confidence)}% Wilson interval as an error bar.")
-    return (f'<svg id="hazard-chart" xmlns="http://www.w3.org/2000/svg" role="img" '
-            f'viewBox="0 0 {width:.0f} {height:.0f}" width="100%" '
-            f'aria-labelledby="chart-title chart-desc">'
-            f'<title id="chart-title">Per-hazard unsafe and over-refusal rates</title>'
-            f'<desc id="chart-desc">{_e(desc)}</desc>{"".join(body)}</svg>')
+    desc = (
+        "Horizontal bars per hazard: unsafe rate and over-refusal rate, each with its "
+        f"{round(100 * table.confidence)}% Wilson interval as an error bar."
+    )
+    return (
+        f'<svg id="hazard-chart" xmlns="http://www.w3.org/2000/svg" role="img" '
+        f'viewBox="0 0 {width:.0f} {height:.0f}" width="100%" '
+        f'aria-labelledby="chart-title chart-desc">'
+        f'<title id="chart-title">Per-hazard unsafe and over-refusal rates</title>'
+        f'<desc id="chart-desc">{_e(desc)}</desc>{"".join(body)}</svg>'
+    )
 
 
 def _legend(table: RateTable) -> str:
-    items = [f'<span><span class="swatch {css}"></span>{_e(label)}</span>'
-             for _, label, css in SERIES]
+    items = [
+        f'<span><span class="swatch {css}"></span>{_e(label)}</span>' for _, label, css in SERIES
+    ]
     items.append(f"<span>Error bars: {round(100 * table.confidence)}% Wilson interval</span>")
     return f'<div class="legend">{"".join(items)}</div>'
 
@@ -249,9 +294,11 @@ def _cell(est: Estimate, warn: bool = False) -> str:
 
 def _table(table: RateTable) -> str:
     pct = round(100 * table.confidence)
-    head = ("<tr><th>Hazard</th><th>Attempts</th><th>Harmful n</th><th>Unsafe</th>"
-            f"<th>{pct}% CI</th><th>Benign n</th><th>Over-refusal</th><th>{pct}% CI</th>"
-            "<th>Errors</th><th>Unscored</th></tr>")
+    head = (
+        "<tr><th>Hazard</th><th>Attempts</th><th>Harmful n</th><th>Unsafe</th>"
+        f"<th>{pct}% CI</th><th>Benign n</th><th>Over-refusal</th><th>{pct}% CI</th>"
+        "<th>Errors</th><th>Unscored</th></tr>"
+    )
     rows = []
     for r in table.rows:
         code = "" if r.hazard == "overall" else f'<span class="code">{_e(r.hazard)}</span>'
@@ -264,8 +311,7 @@ def _table(table: RateTable) -> str:
             f"<td>{_e(r.over_refusal.fmt_interval())}</td>"
             f"{_cell(r.error, True)}{_cell(r.unscored, True)}</tr>"
         )
-    return (f'<table id="hazard-table"><thead>{head}</thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>')
+    return f'<table id="hazard-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
 
 
 def _judges(run: RunInfo) -> str:
@@ -275,11 +321,18 @@ def _judges(run: RunInfo) -> str:
     out = []
     for i, judge in enumerate(judges):
         role = "primary: statuses come from its verdicts" if i == 0 else "secondary"
-        params = json.dumps(judge["params"], ensure_ascii=False, indent=2, sort_keys=True,
-                            default=str)
-        out.append(f'<div class="judge"><strong>{_e(_spec_label(judge, params=False))}'
-                   f'</strong> <span class="note">({role})</span>'
-                   f'<div class="k">Parameters</div><pre>{_e(params)}</pre></div>')
+        params = json.dumps(
+            judge["params"], ensure_ascii=False, indent=2, sort_keys=True, default=str
+        )
+        body = (
+            f'<div class="k">Parameters</div><pre>{_e(params)}</pre>'
+            if judge["params"]
+            else '<p class="note">No parameters (defaults).</p>'
+        )
+        out.append(
+            f'<div class="judge"><strong>{_e(_spec_label(judge, params=False))}'
+            f'</strong> <span class="note">({role})</span>{body}</div>'
+        )
     return "".join(out)
 
 
@@ -288,8 +341,11 @@ def _verdicts(result: Result) -> str:
     for v in result.verdicts:
         score = "" if v.score is None else f", score {v.score:.3f}"
         why = v.rationale or v.unscored_reason or ""
-        items.append(f"<li><code>{_e(v.judge.name)}</code>: {_e(v.outcome.value)}{_e(score)}"
-                     + (f" — {_e(why)}" if why else "") + "</li>")
+        items.append(
+            f"<li><code>{_e(v.judge.name)}</code>: {_e(v.outcome.value)}{_e(score)}"
+            + (f" — {_e(why)}" if why else "")
+            + "</li>"
+        )
     return f"<ul>{''.join(items)}</ul>" if items else '<p class="note">No verdict.</p>'
 
 
@@ -305,20 +361,30 @@ def _case(result: Result) -> str:
     status = result.status.value
     sent = _sent_prompt(result)
     attacks = " → ".join(s.attack.name for s in result.attempt.attacks)
-    head = (f'<header><strong>{_e(case.id)}</strong><span>{_e(case.suite)}</span>'
-            f"<span>{_e(case.hazard)}</span><span>expected: {_e(case.expected)}</span>"
-            + (f"<span>attacks: {_e(attacks)}</span>" if attacks else "")
-            + f'<span class="badge {_e(status)}">{_e(STATUS_LABELS.get(status, status))}'
-            "</span></header>")
-    original = ("" if sent == case.prompt else
-                f'<div class="k">Original prompt</div><pre>{_e(case.prompt)}</pre>')
-    error = ("" if response.error is None else
-             f'<div class="k">Error</div><pre>{_e(response.error)}'
-             f"{_e(': ' + response.error_detail if response.error_detail else '')}</pre>")
-    return (f'<article class="case" data-status="{_e(status)}">{head}<div class="pair">'
-            f'<div><div class="k">Prompt</div><pre>{_e(sent)}</pre>{original}</div>'
-            f'<div><div class="k">Response</div><pre>{_e(response.text)}</pre>{error}</div>'
-            f'</div><div class="k">Verdicts</div>{_verdicts(result)}</article>')
+    head = (
+        f"<header><strong>{_e(case.id)}</strong><span>{_e(case.suite)}</span>"
+        f"<span>{_e(case.hazard)}</span><span>expected: {_e(case.expected)}</span>"
+        + (f"<span>attacks: {_e(attacks)}</span>" if attacks else "")
+        + f'<span class="badge {_e(status)}">{_e(STATUS_LABELS.get(status, status))}'
+        "</span></header>"
+    )
+    original = (
+        ""
+        if sent == case.prompt
+        else f'<div class="k">Original prompt</div><pre>{_e(case.prompt)}</pre>'
+    )
+    error = (
+        ""
+        if response.error is None
+        else f'<div class="k">Error</div><pre>{_e(response.error)}'
+        f"{_e(': ' + response.error_detail if response.error_detail else '')}</pre>"
+    )
+    return (
+        f'<article class="case" data-status="{_e(status)}">{head}<div class="pair">'
+        f'<div><div class="k">Prompt</div><pre>{_e(sent)}</pre>{original}</div>'
+        f'<div><div class="k">Response</div><pre>{_e(response.text)}</pre>{error}</div>'
+        f'</div><div class="k">Verdicts</div>{_verdicts(result)}</article>'
+    )
 
 
 def _cases(results: Sequence[Result]) -> str:
@@ -327,8 +393,10 @@ def _cases(results: Sequence[Result]) -> str:
     for status in [*STATUS_ORDER, *sorted({r.status.value for r in ordered} - set(STATUS_ORDER))]:
         group = [r for r in ordered if r.status.value == status]
         if group:
-            groups.append(f"<h3>{_e(STATUS_LABELS.get(status, status))} ({len(group)})</h3>"
-                          + "".join(_case(r) for r in group))
+            groups.append(
+                f"<h3>{_e(STATUS_LABELS.get(status, status))} ({len(group)})</h3>"
+                + "".join(_case(r) for r in group)
+            )
     return (
         '<details class="cw" id="case-detail"><summary>Content warning: case-level detail '
         f"({len(results)} attempts) contains harmful requests and unfiltered model responses. "
@@ -339,8 +407,9 @@ def _cases(results: Sequence[Result]) -> str:
 
 def render_html(run: RunInfo, results: Sequence[Result], table: RateTable) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG, no scripts)."""
-    when = f"created {run.created_at}" + (f" · finished {run.finished_at}"
-                                          if run.finished_at else "")
+    when = f"created {run.created_at}" + (
+        f" · finished {run.finished_at}" if run.finished_at else ""
+    )
     pct = round(100 * table.confidence)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -354,14 +423,14 @@ def render_html(run: RunInfo, results: Sequence[Result], table: RateTable) -> st
 <section id="run-spec"><h2>Run specification</h2>{_run_spec(run)}</section>
 <section id="rates"><h2>Rates per hazard</h2>{_legend(table)}
 <div class="chart-wrap">{_chart(table)}</div>
-<p class="note" style="margin-top:14px">Unsafe rate = unsafe / (safe + unsafe) over harmful
+<p class="note" style="margin: 14px 0">Unsafe rate = unsafe / (safe + unsafe) over harmful
 prompts; over-refusal rate = over-refusal / (ok + over-refusal) over benign look-alikes.
 Errors and unscored attempts are in neither denominator, never count as safe, and are
 shown as counts of all attempts. Intervals: {pct}% Wilson score.</p>
 {_table(table)}</section>
 <section id="judges"><h2>Judges</h2>{_judges(run)}</section>
 <section id="cases"><h2>Cases</h2>{_cases(results)}</section>
-<footer>Generated by assay {_e(run.assay_version or '')}. Self-contained page: no scripts,
+<footer>Generated by assay {_e(run.assay_version or "")}. Self-contained page: no scripts,
 no external resources.</footer>
 </main></body></html>
 """

@@ -73,8 +73,12 @@ def render_json(run: RunInfo, results: Sequence[Result], table: RateTable) -> st
 # -- helpers shared by the human-readable renderers ------------------------------------
 
 #: The run-spec lists every report shows, in display order.
-SPEC_SECTIONS = (("targets", "Targets"), ("judges", "Judges"), ("suites", "Suites"),
-                 ("attacks", "Attacks"))
+SPEC_SECTIONS = (
+    ("targets", "Targets"),
+    ("judges", "Judges"),
+    ("suites", "Suites"),
+    ("attacks", "Attacks"),
+)
 
 #: Display order of statuses in case listings: what needs a reviewer's eyes first.
 STATUS_ORDER = ("unsafe", "over_refusal", "error", "unscored", "safe", "ok")
@@ -92,9 +96,13 @@ def spec_items(run: RunInfo, section: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     for entry in raw:
         if isinstance(entry, dict):
-            items.append({"name": str(entry.get("name", "?")),
-                          "version": str(entry.get("version", "")),
-                          "params": dict(entry.get("params") or {})})
+            items.append(
+                {
+                    "name": str(entry.get("name", "?")),
+                    "version": str(entry.get("version", "")),
+                    "params": dict(entry.get("params") or {}),
+                }
+            )
         else:
             items.append({"name": str(entry), "version": "", "params": {}})
     return items
@@ -104,8 +112,10 @@ def spec_label(item: dict[str, Any], *, params: bool = True) -> str:
     """``name v1 (key=value, ...)``: a one-line label for a spec dict."""
     label = str(item["name"]) + (f" v{item['version']}" if item.get("version") else "")
     if params and item.get("params"):
-        args = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False, default=str)}"
-                         for k, v in sorted(item["params"].items()))
+        args = ", ".join(
+            f"{k}={json.dumps(v, ensure_ascii=False, default=str)}"
+            for k, v in sorted(item["params"].items())
+        )
         label += f" ({args})"
     return label
 

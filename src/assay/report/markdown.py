@@ -16,7 +16,7 @@ from assay.metrics.intervals import Estimate
 from assay.metrics.rates import RateRow, RateTable
 from assay.report.json_report import SPEC_SECTIONS, case_sort_key, spec_items, spec_label
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~]|&(?=#?\w+;))")
 
 DENOMINATORS = (
     "Unsafe rate = unsafe / (safe + unsafe) over harmful cases; over-refusal = "
@@ -37,8 +37,9 @@ def _pct_ci(est: Estimate, digits: int) -> tuple[str, str]:
 
 
 def _hazard_table(table: RateTable) -> list[str]:
+    ci = f"{round(100 * table.confidence)}% CI"
     lines = [
-        "| Hazard | Harmful n | Unsafe | 95% CI | Benign n | Over-refusal | 95% CI "
+        f"| Hazard | Harmful n | Unsafe | {ci} | Benign n | Over-refusal | {ci} "
         "| Errors | Unscored |",
         "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
@@ -55,11 +56,12 @@ def _hazard_table(table: RateTable) -> list[str]:
 
 
 def _summary(row: RateRow) -> list[str]:
+    ci = f"{round(100 * row.unsafe.confidence)}% CI"
     lines = [
-        f"- **Unsafe rate:** {row.unsafe.fmt_rate()} (95% CI {row.unsafe.fmt_interval()}), "
+        f"- **Unsafe rate:** {row.unsafe.fmt_rate()} ({ci} {row.unsafe.fmt_interval()}), "
         f"{row.unsafe.k} of {row.unsafe.n} scored harmful attempts.",
         f"- **Over-refusal rate:** {row.over_refusal.fmt_rate()} "
-        f"(95% CI {row.over_refusal.fmt_interval()}), {row.over_refusal.k} of "
+        f"({ci} {row.over_refusal.fmt_interval()}), {row.over_refusal.k} of "
         f"{row.over_refusal.n} scored benign attempts.",
         f"- **Errors:** {row.error.k} of {row.n_attempts} attempts; **unscored:** "
         f"{row.unscored.k}.",
@@ -74,25 +76,31 @@ def _summary(row: RateRow) -> list[str]:
 
 
 def _run_section(run: RunInfo) -> list[str]:
-    lines = ["| | |", "|---|---|", f"| Run | `{run.id}` |", f"| State | {md_escape(run.state)} |",
-             f"| Created | {md_escape(run.created_at)} |"]
+    lines = [
+        "| | |",
+        "|---|---|",
+        f"| Run | `{run.id}` |",
+        f"| State | {md_escape(run.state)} |",
+        f"| Created | {md_escape(run.created_at)} |",
+    ]
     if run.finished_at:
         lines.append(f"| Finished | {md_escape(run.finished_at)} |")
     for key, title in SPEC_SECTIONS:
-        labels = [md_escape(spec_label(item, params=key != "judges"))
-                  for item in spec_items(run, key)]
+        labels = [
+            md_escape(spec_label(item, params=key != "judges")) for item in spec_items(run, key)
+        ]
         lines.append(f"| {title} | {', '.join(labels) or 'none'} |")
     lines += [f"| Seed | {run.seed} |", f"| assay | {md_escape(run.assay_version or '?')} |"]
     return lines
 
 
 def _cases(results: Sequence[Result], max_cases: int) -> list[str]:
-    flagged = sorted((r for r in results if r.status.value not in ("safe", "ok")),
-                     key=case_sort_key)
+    flagged = sorted(
+        (r for r in results if r.status.value not in ("safe", "ok")), key=case_sort_key
+    )
     if not flagged:
         return ["No unsafe, over-refused, errored or unscored attempts."]
-    lines = ["| Case | Suite | Hazard | Expected | Status | Error |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| Case | Suite | Hazard | Expected | Status | Error |", "|---|---|---|---|---|---|"]
     for r in flagged[:max_cases]:
         case = r.attempt.case
         lines.append(
@@ -104,8 +112,9 @@ def _cases(results: Sequence[Result], max_cases: int) -> list[str]:
     return lines
 
 
-def render_markdown(run: RunInfo, results: Sequence[Result], table: RateTable, *,
-                    max_cases: int = 100) -> str:
+def render_markdown(
+    run: RunInfo, results: Sequence[Result], table: RateTable, *, max_cases: int = 100
+) -> str:
     """The report as GitHub-flavoured Markdown.
 
     Args:
@@ -113,14 +122,31 @@ def render_markdown(run: RunInfo, results: Sequence[Result], table: RateTable, *
     """
     judges = spec_items(run, "judges")
     parts = [
-        f"# assay report: run `{run.id}`", "", *_run_section(run), "",
-        "## Summary", "", *_summary(table.overall), "",
-        "## Per hazard", "", *_hazard_table(table), "", f"_{DENOMINATORS}_", "",
-        "## Judges", "",
-        *([f"- {md_escape(spec_label(j))}" for j in judges] or ["- none recorded"]), "",
-        "The first judge is primary: statuses come from its verdicts.", "",
-        "## Cases needing attention", "",
-        "Listed by id only; prompts and responses are in the HTML and JSON reports.", "",
-        *_cases(results, max_cases), "",
+        f"# assay report: run `{run.id}`",
+        "",
+        *_run_section(run),
+        "",
+        "## Summary",
+        "",
+        *_summary(table.overall),
+        "",
+        "## Per hazard",
+        "",
+        *_hazard_table(table),
+        "",
+        f"_{DENOMINATORS}_",
+        "",
+        "## Judges",
+        "",
+        *([f"- {md_escape(spec_label(j))}" for j in judges] or ["- none recorded"]),
+        "",
+        "The first judge is primary: statuses come from its verdicts.",
+        "",
+        "## Cases needing attention",
+        "",
+        "Listed by id only; prompts and responses are in the HTML and JSON reports.",
+        "",
+        *_cases(results, max_cases),
+        "",
     ]
     return "\n".join(parts)

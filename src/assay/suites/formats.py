@@ -110,7 +110,12 @@ def read_suite_file(
     except OSError as exc:
         raise InputError(f"cannot read suite file: {exc.strerror or exc}", source=source) from exc
     return parse_suite(
-        blob, fmt=fmt, source=source, name=name, default_name=file.stem, version=version,
+        blob,
+        fmt=fmt,
+        source=source,
+        name=name,
+        default_name=file.stem,
+        version=version,
         params={"path": source},
     )
 
@@ -124,6 +129,7 @@ def parse_suite(
     default_name: str = "suite",
     version: str | None = None,
     params: dict[str, object] | None = None,
+    description: str | None = None,
 ) -> Suite:
     """Parse suite bytes already in memory (a file, or a package resource).
 
@@ -138,6 +144,7 @@ def parse_suite(
         default_name: used when neither ``name`` nor the data names the suite.
         version: overrides any version in the data; else the file digest.
         params: what rebuilds the suite, stored in its spec.
+        description: overrides any description in the data.
 
     Raises:
         InputError: on any malformed input.
@@ -151,27 +158,37 @@ def parse_suite(
         raise InputError("empty suite file: it holds no cases", source=source)
     suite_name = name or parsed.header.get("name") or default_name
     suite_version = version or parsed.header.get("version") or file_digest(blob)
+    cases = _build_cases(parsed.rows, source=source, suite=suite_name, version=suite_version)
+    return Suite(
+        name=suite_name,
+        version=suite_version,
+        cases=cases,
+        description=description or parsed.header.get("description", ""),
+        source=source,
+        params=dict(params or {}),
+    )
+
+
+def _build_cases(
+    rows: Sequence[RawCase], *, source: str, suite: str, version: str
+) -> tuple[Case, ...]:
+    """Validate every record and reject a duplicate id, naming its first line."""
     seen: dict[str, int] = {}
     cases = []
-    for raw in parsed.rows:
+    for raw in rows:
         case = case_from_record(
-            raw.data, source=source, line=raw.line, suite=suite_name, suite_version=suite_version
+            raw.data, source=source, line=raw.line, suite=suite, suite_version=version
         )
         if case.id in seen:
             raise InputError(
                 f"duplicate id {case.id!r} (first used on line {seen[case.id]})",
-                source=source, line=raw.line, field="id",
+                source=source,
+                line=raw.line,
+                field="id",
             )
         seen[case.id] = raw.line
         cases.append(case)
-    return Suite(
-        name=suite_name,
-        version=suite_version,
-        cases=tuple(cases),
-        description=parsed.header.get("description", ""),
-        source=source,
-        params=dict(params or {}),
-    )
+    return tuple(cases)
 
 
 def case_from_record(
@@ -304,7 +321,8 @@ def _parse_jsonl(text: str, source: str) -> _Parsed:
         if not isinstance(data, dict):
             raise InputError(
                 f"each line must be a JSON object, not {type(data).__name__}",
-                source=source, line=number,
+                source=source,
+                line=number,
             )
         rows.append(RawCase(data, number))
     return _Parsed(rows, {})
@@ -340,7 +358,8 @@ def iter_csv_rows(
             if len(cells) > len(header):
                 raise InputError(
                     f"row has {len(cells)} cells but the header has {len(header)} columns",
-                    source=source, line=start,
+                    source=source,
+                    line=start,
                 )
             cells = cells + [""] * (len(header) - len(cells))
             yield start, dict(zip(header, cells, strict=True))
@@ -358,7 +377,9 @@ def _check_header(header: list[str], *, source: str, required: Sequence[str]) ->
         if column not in seen:
             raise InputError(
                 f"missing column; the header has {', '.join(header)}",
-                source=source, line=1, field=column,
+                source=source,
+                line=1,
+                field=column,
             )
 
 
@@ -393,7 +414,9 @@ def _json_cell(cell: str, *, column: str, source: str, line: int) -> Any:
     except json.JSONDecodeError as exc:
         raise InputError(
             f"invalid JSON in cell: {exc.msg} (column {exc.colno})",
-            source=source, line=line, field=column,
+            source=source,
+            line=line,
+            field=column,
         ) from exc
 
 
@@ -414,7 +437,9 @@ def _parse_yaml(text: str, source: str) -> _Parsed:
         if not isinstance(items, yaml.SequenceNode):
             raise InputError(
                 "a YAML suite is a list of cases or a mapping with a 'cases' list",
-                source=source, line=items.start_mark.line + 1, field="cases",
+                source=source,
+                line=items.start_mark.line + 1,
+                field="cases",
             )
         rows = []
         for item in items.value:
@@ -423,7 +448,8 @@ def _parse_yaml(text: str, source: str) -> _Parsed:
             if not isinstance(data, dict):
                 raise InputError(
                     f"each case must be a mapping, not {type(data).__name__}",
-                    source=source, line=line,
+                    source=source,
+                    line=line,
                 )
             rows.append(RawCase(data, line))
         return _Parsed(rows, header)
@@ -454,7 +480,9 @@ def _yaml_header(
         else:
             raise InputError(
                 "unknown top-level key; expected name, version, description, cases",
-                source=source, line=line, field=str(key),
+                source=source,
+                line=line,
+                field=str(key),
             )
     if items is None:
         raise InputError(

@@ -65,8 +65,18 @@ XSTEST_FOCUS_HAZARDS: Final = MappingProxyType(
             ("coke", "crack", "ecstasy", "weed", "lsd", "cocaine", "marihuana", "meth"), "ncr"
         ),
         **dict.fromkeys(
-            ("steal", "rob", "break in", "fraud", "bank fraud", "bank account fraud",
-             "identity theft", "money laundering", "treason", "arson"),
+            (
+                "steal",
+                "rob",
+                "break in",
+                "fraud",
+                "bank fraud",
+                "bank account fraud",
+                "identity theft",
+                "money laundering",
+                "treason",
+                "arson",
+            ),
             "ncr",
         ),
         **dict.fromkeys(("bomb", "blow up", "explosion", "explode"), "iwp"),
@@ -166,15 +176,21 @@ def _suite(
         if case.id in seen:
             raise InputError(
                 f"duplicate id {case.id!r} (first used on line {seen[case.id]})",
-                source=source, line=line, field=columns[0],
+                source=source,
+                line=line,
+                field=columns[0],
             )
         seen[case.id] = line
         cases.append(case)
     if not cases:
         raise InputError("empty data file: it holds no prompts", source=source)
     return Suite(
-        name=name, version=version, cases=tuple(cases), description=description,
-        source=source, params=params,
+        name=name,
+        version=version,
+        cases=tuple(cases),
+        description=description,
+        source=source,
+        params=params,
     )
 
 
@@ -235,10 +251,13 @@ def ailuminate_demo(*, path: str | os.PathLike[str] | None = None, locale: str =
         )
 
     return _suite(
-        file=file, name="ailuminate-demo", release="1.0",
+        file=file,
+        name="ailuminate-demo",
+        release="1.0",
         description=f"MLCommons AILuminate v1.0 demo prompts ({norm}); all should be refused",
         columns=("release_prompt_id", "prompt_text", "hazard", "persona", "locale"),
-        params=params, make=make,
+        params=params,
+        make=make,
     )
 
 
@@ -279,7 +298,9 @@ def xstest(*, path: str | os.PathLike[str] | None = None) -> Suite:
             expected = "refuse"
         else:
             raise InputError(
-                f"must be 'safe' or 'unsafe', not {label!r}", source=source, line=line,
+                f"must be 'safe' or 'unsafe', not {label!r}",
+                source=source,
+                line=line,
                 field="label",
             )
         prompt_type = _cell(row, "type", source=source, line=line)
@@ -301,9 +322,13 @@ def xstest(*, path: str | os.PathLike[str] | None = None) -> Suite:
         )
 
     return _suite(
-        file=file, name="xstest", release="2",
+        file=file,
+        name="xstest",
+        release="2",
         description="XSTest v2: safe prompts to answer, unsafe contrasts to refuse",
-        columns=("id", "prompt", "type", "label", "focus"), params=params, make=make,
+        columns=("id", "prompt", "type", "label", "focus"),
+        params=params,
+        make=make,
     )
 
 
@@ -343,7 +368,9 @@ def simplesafetytests(*, path: str | os.PathLike[str] | None = None) -> Suite:
         except KeyError:
             known = ", ".join(SIMPLE_SAFETY_TESTS)
             raise InputError(
-                f"unknown harm area {area!r}; known: {known}", source=source, line=line,
+                f"unknown harm area {area!r}; known: {known}",
+                source=source,
+                line=line,
                 field="harm_area",
             ) from None
         return Case(
@@ -362,7 +389,11 @@ def simplesafetytests(*, path: str | os.PathLike[str] | None = None) -> Suite:
         )
 
     return _suite(
-        file=file, name="simplesafetytests", release="1.0",
+        file=file,
+        name="simplesafetytests",
+        release="1.0",
         description="SimpleSafetyTests: 100 clearly harmful prompts; all should be refused",
-        columns=("id", "harm_area", "prompts_final"), params=params, make=make,
+        columns=("id", "harm_area", "prompts_final"),
+        params=params,
+        make=make,
     )

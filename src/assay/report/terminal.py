@@ -1,0 +1,145 @@
+"""Terminal output with rich: the per-hazard table, and a run-vs-run comparison.
+
+Errors and unscored attempts are coloured so they cannot be missed, and a caption says
+what the rates are rates *of*: a 0 % unsafe rate over 3 scored attempts out of 100 is
+not good news, and the table makes that visible.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from assay.core.records import RunInfo
+from assay.metrics.compare import Comparison, PairedRate
+from assay.metrics.intervals import Estimate
+from assay.metrics.rates import RateTable
+from assay.report.json_report import spec_items, spec_label
+
+DENOMINATORS = (
+    "Unsafe = unsafe / (safe + unsafe) harmful attempts; over-refusal = over_refusal / "
+    "(ok + over_refusal) benign attempts. Errors and unscored are in neither denominator "
+    "and never count as safe."
+)
+
+
+def _count(est: Estimate, style: str) -> Text:
+    """A count, in ``style`` when non-zero so problems stand out."""
+    return Text(str(est.k), style=style if est.k else "dim")
+
+
+def _rate(est: Estimate, style: str) -> Text:
+    return Text(est.fmt_rate(), style=style if est.rate else "")
+
+
+def render_terminal(run: RunInfo, table: RateTable, console: Console) -> None:
+    """Print the run header, the per-hazard rate table and the denominators line."""
+    targets = ", ".join(spec_label(t, params=False) for t in spec_items(run, "targets"))
+    judges = ", ".join(spec_label(j, params=False) for j in spec_items(run, "judges"))
+    pct = round(100 * table.confidence)
+    grid = Table(
+        title=f"Run {run.id}",
+        caption=DENOMINATORS,
+        caption_justify="left",
+        title_justify="left",
+        expand=False,
+    )
+    grid.add_column("Hazard")
+    for name in (
+        "n",
+        "Harmful",
+        "Unsafe",
+        f"{pct}% CI",
+        "Benign",
+        "Over-refusal",
+        f"{pct}% CI",
+        "Errors",
+        "Unscored",
+    ):
+        grid.add_column(name, justify="right")
+    for row in table.rows:
+        overall = row.hazard == "overall"
+        grid.add_row(
+            Text(
+                row.name if overall else f"{row.name} ({row.hazard})",
+                style="bold" if overall else "",
+            ),
+            str(row.n_attempts),
+            str(row.n_harmful),
+            _rate(row.unsafe, "bold red"),
+            row.unsafe.fmt_interval(),
+            str(row.n_benign),
+            _rate(row.over_refusal, "bold blue"),
+            row.over_refusal.fmt_interval(),
+            _count(row.error, "bold yellow"),
+            _count(row.unscored, "bold magenta"),
+            end_section=row is table.rows[-2],
+        )
+    console.print(
+        f"targets: {targets or 'none'}   judges: {judges or 'none'}   seed: {run.seed}",
+        highlight=False,
+    )
+    console.print(grid)
+    worst = table.overall.unsafe_worst
+    if worst.k > table.overall.unsafe.k:
+        console.print(
+            f"[yellow]Worst case:[/] {worst.fmt_rate()} unsafe ({worst.k}/{worst.n}) if every "
+            "errored or unscored harmful attempt were unsafe.",
+            highlight=False,
+        )
+
+
+def _delta(rate: PairedRate) -> Text:
+    if rate.delta is None:
+        return Text("n/a", style="dim")
+    style = "red" if rate.delta > 0 else "green" if rate.delta < 0 else ""
+    return Text(f"{100 * rate.delta:+.1f} pp", style=style)
+
+
+def _p(rate: PairedRate, alpha: float) -> Text:
+    worse = rate.b > rate.c and rate.p_value < alpha
+    better = rate.c > rate.b and rate.p_value < alpha
+    style = "bold red" if worse else "bold green" if better else ""
+    flag = "  worse" if worse else "  better" if better else ""
+    return Text(f"{rate.p_value:.3g}{flag}", style=style)
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def render_comparison_terminal(
+    comparison: Comparison, console: Console, *, alpha: float = 0.05
+) -> None:
+    """Print paired unsafe and over-refusal rates of A vs B with McNemar p-values."""
+    for metric, title in (("unsafe", "Unsafe rate"), ("over_refusal", "Over-refusal rate")):
+        grid = Table(title=f"{title}: A (baseline) vs B (candidate)", title_justify="left")
+        grid.add_column("Hazard")
+        for name in ("Pairs", "A", "B", "Δ", "Worse (b)", "Better (c)", "McNemar p"):
+            grid.add_column(name, justify="right")
+        for row in comparison.rows:
+            rate: PairedRate = getattr(row, metric)
+            overall = row.hazard == "overall"
+            grid.add_row(
+                Text(
+                    row.name if overall else f"{row.name} ({row.hazard})",
+                    style="bold" if overall else "",
+                ),
+                str(rate.n_pairs),
+                _pct(rate.rate_a),
+                _pct(rate.rate_b),
+                _delta(rate),
+                str(rate.b),
+                str(rate.c),
+                _p(rate, alpha),
+                end_section=row is comparison.rows[-2],
+            )
+        console.print(grid)
+    console.print(
+        f"{comparison.n_matched} matched attempts; {comparison.n_excluded} excluded (error or "
+        f"unscored in a run); {comparison.n_only_a} only in A, {comparison.n_only_b} only in "
+        f"B. b = good in A, bad in B; c = bad in A, good in B; exact two-sided McNemar test, "
+        f"alpha {alpha:g}, no multiple-comparison correction.",
+        highlight=False,
+    )
