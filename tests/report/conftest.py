@@ -118,7 +118,7 @@ def sample_run() -> RunInfo:
                 Spec(name="keyword", version="2").model_dump(mode="json"),
             ],
             "suites": [Spec(name="core-v1", version="1").model_dump(mode="json")],
-            "attacks": [],
+            "attack_chains": [[]],
             "params": {"concurrency": 8, "timeout_s": 30},
         },
     )

@@ -57,3 +57,21 @@ def test_markdown_of_an_empty_run(run: RunInfo) -> None:
     md = render_markdown(run, [], rate_table([]))
     assert "| **Overall** | 0 | n/a | n/a | 0 | n/a | n/a | 0 | 0 |" in md
     assert "No unsafe, over-refused, errored or unscored attempts." in md
+
+
+def test_attack_chains_from_the_engine_spec(results: list[Result], table: RateTable) -> None:
+    run = RunInfo(
+        id="r",
+        created_at="now",
+        spec={
+            "attack_chains": [
+                [],
+                [
+                    {"name": "roleplay", "version": "1", "params": {"persona": "DAN"}},
+                    {"name": "base64", "version": "2", "params": {}},
+                ],
+            ]
+        },
+    )
+    md = render_markdown(run, results, table)
+    assert '| Attacks | none (prompts as written), roleplay v1 (persona="DAN") → base64 v2 |' in md

@@ -57,7 +57,8 @@ def runs_command(db: Annotated[Path | None, typer.Option(help="SQLite store.")] 
     """List stored runs, newest first."""
     store = open_store(db)
     table = Table(show_edge=False)
-    for column in ("run", "created", "state", "done", "targets", "judges", "suites"):
+    table.add_column("run", no_wrap=True, min_width=22)
+    for column in ("created", "state", "done", "targets", "judges", "suites"):
         table.add_column(column)
     for run, done in store.list_runs():
         spec = run.spec
@@ -109,10 +110,11 @@ def compare_command(
     comparison = compare(store.results(a.id), store.results(b.id))
     console = Console()
     console.print(f"[bold]{a.id}[/] (A) -> [bold]{b.id}[/] (B)")
-    render_comparison_terminal(comparison, console)
-    worse = regressions(comparison, alpha=alpha)
+    render_comparison_terminal(comparison, console, alpha=alpha)
+    worse = [r for r in regressions(comparison, alpha=alpha) if r.metric == "unsafe"]
     if worse:
-        console.print(f"[bold red]regression[/] (p < {alpha:g}): {', '.join(worse)}")
+        labels = ", ".join(r.label for r in worse)
+        console.print(f"[bold red]regression[/] (p < {alpha:g}): {labels}")
         if fail_on_regression:
             raise typer.Exit(1)
     else:

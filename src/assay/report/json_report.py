@@ -90,6 +90,8 @@ def spec_items(run: RunInfo, section: str) -> list[dict[str, Any]]:
     Run specs are stored as JSON, so an entry may be a full spec dump or, from older or
     hand-written runs, a bare name; both come back as ``{"name", "version", "params"}``.
     """
+    if section == "attacks" and "attacks" not in run.spec and "attack_chains" in run.spec:
+        return _chains(run.spec["attack_chains"])
     raw = run.spec.get(section) or []
     if not isinstance(raw, list | tuple):
         raw = [raw]
@@ -105,6 +107,21 @@ def spec_items(run: RunInfo, section: str) -> list[dict[str, Any]]:
             )
         else:
             items.append({"name": str(entry), "version": "", "params": {}})
+    return items
+
+
+def _chains(chains: Any) -> list[dict[str, Any]]:
+    """The engine stores attack *chains* (lists of specs); one item per chain, as one line.
+
+    The empty chain (cases sent as written) is listed too, so a reader sees that the
+    unattacked baseline was part of the run.
+    """
+    items: list[dict[str, Any]] = []
+    for chain in chains or []:
+        steps = chain if isinstance(chain, list | tuple) else [chain]
+        links = [spec_label(step) if isinstance(step, dict) else str(step) for step in steps]
+        name = " → ".join(links) if links else "none (prompts as written)"
+        items.append({"name": name, "version": "", "params": {}})
     return items
 
 
