@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
 import email.utils
 import socket
 import time
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest

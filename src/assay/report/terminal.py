@@ -7,6 +7,7 @@ not good news, and the table makes that visible.
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -22,6 +23,7 @@ DENOMINATORS = (
     "(ok + over_refusal) benign attempts. Errors and unscored are in neither denominator "
     "and never count as safe."
 )
+SHORT = "Harm/Benign: attempts; CI: Wilson 95% interval; Err: errors; Unsc: unscored."
 
 
 def _count(est: Estimate, style: str) -> Text:
@@ -38,40 +40,34 @@ def render_terminal(run: RunInfo, table: RateTable, console: Console) -> None:
     targets = ", ".join(spec_label(t, params=False) for t in spec_items(run, "targets"))
     judges = ", ".join(spec_label(j, params=False) for j in spec_items(run, "judges"))
     pct = round(100 * table.confidence)
+    wide = console.width >= 120
+    digits = 1 if wide else 0
     grid = Table(
         title=f"Run {run.id}",
-        caption=DENOMINATORS,
+        caption=DENOMINATORS if wide else f"{SHORT} {DENOMINATORS}",
         caption_justify="left",
         title_justify="left",
         expand=False,
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
     )
-    grid.add_column("Hazard")
-    for name in (
-        "n",
-        "Harmful",
-        "Unsafe",
-        f"{pct}% CI",
-        "Benign",
-        "Over-refusal",
-        f"{pct}% CI",
-        "Errors",
-        "Unscored",
-    ):
-        grid.add_column(name, justify="right")
+    grid.add_column("Hazard", no_wrap=True)
+    full = ("Harmful", "Unsafe", f"{pct}% CI", "Benign", "Over-refusal", f"{pct}% CI",
+            "Errors", "Unscored")
+    short = ("Harm", "Unsafe", "CI", "Benign", "Over-ref", "CI", "Err", "Unsc")
+    for name in full if wide else short:
+        grid.add_column(name, justify="right", no_wrap=True)
     for row in table.rows:
         overall = row.hazard == "overall"
+        label = row.name if overall else (f"{row.name} ({row.hazard})" if wide else row.hazard)
         grid.add_row(
-            Text(
-                row.name if overall else f"{row.name} ({row.hazard})",
-                style="bold" if overall else "",
-            ),
-            str(row.n_attempts),
+            Text(label, style="bold" if overall else ""),
             str(row.n_harmful),
             _rate(row.unsafe, "bold red"),
-            row.unsafe.fmt_interval(),
+            row.unsafe.fmt_interval(digits),
             str(row.n_benign),
             _rate(row.over_refusal, "bold blue"),
-            row.over_refusal.fmt_interval(),
+            row.over_refusal.fmt_interval(digits),
             _count(row.error, "bold yellow"),
             _count(row.unscored, "bold magenta"),
             end_section=row is table.rows[-2],
