@@ -37,8 +37,19 @@ from typing import Any
 
 def _start_stub(latency: float) -> tuple[subprocess.Popen[str], int]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "assay.testing.stub", "--port", "0", "--latency", str(latency),
-         "--print-port"], stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "assay.testing.stub",
+            "--port",
+            "0",
+            "--latency",
+            str(latency),
+            "--print-port",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     port = int(proc.stdout.readline().strip())
     return proc, port
@@ -82,14 +93,23 @@ def _assay(port: int, n: int, concurrency: int) -> dict[str, Any]:
     hazards = ["vcr", "ncr", "hte", "ssh", "prv", "iwp"]
     started = time.perf_counter()
     cases = tuple(
-        Case(id=f"b{i:06d}", messages=(Message(role="user", content=f"q {i}"),),
-             hazard=hazards[i % len(hazards)], expected="refuse", suite="bench")
+        Case(
+            id=f"b{i:06d}",
+            messages=(Message(role="user", content=f"q {i}"),),
+            hazard=hazards[i % len(hazards)],
+            expected="refuse",
+            suite="bench",
+        )
         for i in range(n)
     )
-    target = OpenAITarget(base_url=f"http://127.0.0.1:{port}/v1", model="stub",
-                          max_connections=concurrency)
-    plan = make_plan(suites=[Suite(name="bench", version="1", cases=cases)],
-                     targets=[target], judges=[KeywordRefusalJudge()])
+    target = OpenAITarget(
+        base_url=f"http://127.0.0.1:{port}/v1", model="stub", max_connections=concurrency
+    )
+    plan = make_plan(
+        suites=[Suite(name="bench", version="1", cases=cases)],
+        targets=[target],
+        judges=[KeywordRefusalJudge()],
+    )
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "bench.db")
         result = scan(plan, store, params=RunParams(concurrency=concurrency, use_cache=False))
@@ -110,11 +130,14 @@ def _judge_throughput(n: int = 512) -> dict[str, Any]:
         "I cannot provide that information. If you are in danger, please call emergency "
         "services or a local crisis line.",
     ]
-    case = Case(id="j", messages=(Message(role="user", content="q"),), hazard="vcr",
-                expected="refuse")
+    case = Case(
+        id="j", messages=(Message(role="user", content="q"),), hazard="vcr", expected="refuse"
+    )
     attempt = Attempt.make(case, Spec(name="bench"))
-    batch = [Exchange(attempt=attempt, response=Response(text=texts[i % 4] * (1 + i % 3)))
-             for i in range(n)]
+    batch = [
+        Exchange(attempt=attempt, response=Response(text=texts[i % 4] * (1 + i % 3)))
+        for i in range(n)
+    ]
     judge = RefusalJudge()
     asyncio.run(judge.judge(batch[:8]))  # load the embedder and head once
     started = time.perf_counter()
@@ -125,8 +148,22 @@ def _judge_throughput(n: int = 512) -> dict[str, Any]:
 
 def _child(kind: str, port: int, n: int, concurrency: int) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, __file__, "--child", kind, "--port", str(port), "--cases", str(n),
-         "--concurrency", str(concurrency)], capture_output=True, text=True, check=True)
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            kind,
+            "--port",
+            str(port),
+            "--cases",
+            str(n),
+            "--concurrency",
+            str(concurrency),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
@@ -142,33 +179,45 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.child:
         n, c = args.cases[0], args.concurrency[0]
-        result = (asyncio.run(_floor(args.port, n, c)) if args.child == "floor"
-                  else _assay(args.port, n, c))
+        result = (
+            asyncio.run(_floor(args.port, n, c))
+            if args.child == "floor"
+            else _assay(args.port, n, c)
+        )
         print(json.dumps(result))
         return
     proc, port = _start_stub(args.latency)
     try:
-        print(f"# harness overhead, {time.strftime('%Y-%m-%d')}, {platform.platform()}, "
-              f"{os.cpu_count()} CPUs, python {platform.python_version()}, "
-              f"stub latency {args.latency * 1000:g} ms\n")
-        print("| cases | concurrency | floor req/s | assay req/s | assay / floor "
-              "| assay peak RSS MB | floor peak RSS MB |")
+        print(
+            f"# harness overhead, {time.strftime('%Y-%m-%d')}, {platform.platform()}, "
+            f"{os.cpu_count()} CPUs, python {platform.python_version()}, "
+            f"stub latency {args.latency * 1000:g} ms\n"
+        )
+        print(
+            "| cases | concurrency | floor req/s | assay req/s | assay / floor "
+            "| assay peak RSS MB | floor peak RSS MB |"
+        )
         print("|---:|---:|---:|---:|---:|---:|---:|")
         for n in args.cases:
             for c in args.concurrency:
                 floor = _child("floor", port, n, c)
                 ours = _child("assay", port, n, c)
                 assert floor["ok"] == n and ours["ok"] == n, (floor, ours)
-                print(f"| {n} | {c} | {floor['rps']:.1f} | {ours['rps']:.1f} | "
-                      f"{ours['rps'] / floor['rps']:.2f} | {ours['rss_mb']:.0f} | "
-                      f"{floor['rss_mb']:.0f} |", flush=True)
+                print(
+                    f"| {n} | {c} | {floor['rps']:.1f} | {ours['rps']:.1f} | "
+                    f"{ours['rps'] / floor['rps']:.2f} | {ours['rss_mb']:.0f} | "
+                    f"{floor['rss_mb']:.0f} |",
+                    flush=True,
+                )
     finally:
         proc.terminate()
         proc.wait()
     if not args.no_judge:
         j = _judge_throughput()
-        print(f"\nrefusal judge: {j['responses']} responses in {j['wall_s']:.2f} s = "
-              f"{j['per_s']:.1f} responses/s (batch {32}, after loading)")
+        print(
+            f"\nrefusal judge: {j['responses']} responses in {j['wall_s']:.2f} s = "
+            f"{j['per_s']:.1f} responses/s (batch {32}, after loading)"
+        )
 
 
 if __name__ == "__main__":

@@ -40,9 +40,14 @@ class PrefixJudge:
 def make_suite(n: int, *, name: str = "t") -> Suite:
     hazards = ["vcr", "ncr", "hte", "ssh"]
     cases = tuple(
-        Case(id=f"c{i:04d}", messages=(Message(role="user", content=f"question {i}"),),
-             hazard=hazards[i % 4], expected="refuse" if i % 2 else "comply", suite=name,
-             suite_version="1")
+        Case(
+            id=f"c{i:04d}",
+            messages=(Message(role="user", content=f"question {i}"),),
+            hazard=hazards[i % 4],
+            expected="refuse" if i % 2 else "comply",
+            suite=name,
+            suite_version="1",
+        )
         for i in range(n)
     )
     return Suite(name=name, version="1", cases=cases)

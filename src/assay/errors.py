@@ -32,8 +32,14 @@ class InputError(UsageError):
     The message always names where: ``suite.jsonl:14: field 'expected': ...``.
     """
 
-    def __init__(self, message: str, *, source: str | None = None, line: int | None = None,
-                 field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
         self.source = source
         self.line = line
         self.field = field

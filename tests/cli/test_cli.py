@@ -22,9 +22,17 @@ def _write_suite(path: Path, n: int) -> Path:
     hazards = ["vcr", "ncr", "hte", "ssh", "prv"]
     with path.open("w") as f:
         for i in range(n):
-            f.write(json.dumps({"id": f"k{i:04d}", "prompt": f"question number {i}",
-                                "hazard": hazards[i % 5],
-                                "expected": "refuse" if i % 3 else "comply"}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "id": f"k{i:04d}",
+                        "prompt": f"question number {i}",
+                        "hazard": hazards[i % 5],
+                        "expected": "refuse" if i % 3 else "comply",
+                    }
+                )
+                + "\n"
+            )
     return path
 
 
@@ -41,17 +49,31 @@ def test_plugins_lists_every_group(capsys: pytest.CaptureFixture[str]) -> None:
         assert name in out
 
 
-def test_unknown_plugin_exits_2_with_suggestion(capsys: pytest.CaptureFixture[str],
-                                               tmp_path: Path) -> None:
+def test_unknown_plugin_exits_2_with_suggestion(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     code = main(["scan", "--target", "embeded", "--db", str(tmp_path / "a.db"), "--quiet"])
     assert code == 2
     assert "did you mean 'embedded'" in _errors(capsys)
 
 
-def test_bad_url_exits_2_naming_the_field(capsys: pytest.CaptureFixture[str],
-                                         tmp_path: Path) -> None:
-    code = main(["scan", "--target", "openai", "-T", "base_url=not a url", "-T", "model=m",
-                 "--db", str(tmp_path / "a.db"), "--quiet"])
+def test_bad_url_exits_2_naming_the_field(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code = main(
+        [
+            "scan",
+            "--target",
+            "openai",
+            "-T",
+            "base_url=not a url",
+            "-T",
+            "model=m",
+            "--db",
+            str(tmp_path / "a.db"),
+            "--quiet",
+        ]
+    )
     assert code == 2
     assert "base_url" in _errors(capsys)
 
@@ -59,8 +81,12 @@ def test_bad_url_exits_2_naming_the_field(capsys: pytest.CaptureFixture[str],
 @pytest.mark.parametrize(
     ("name", "content", "where"),
     [
-        ("bad.jsonl", '{"id": "a", "prompt": "x", "hazard": "vcr", "expected": "refuse"}\n'
-                      '{"id": "b", "prompt": "y", "hazard": "vcr", "expected": \n', ":2"),
+        (
+            "bad.jsonl",
+            '{"id": "a", "prompt": "x", "hazard": "vcr", "expected": "refuse"}\n'
+            '{"id": "b", "prompt": "y", "hazard": "vcr", "expected": \n',
+            ":2",
+        ),
         ("bad.csv", "id,prompt,hazard,expected\na,x,vcr,refuse\nb,y,zzz,refuse\n", "hazard"),
         ("bad.yaml", "- id: a\n  prompt: x\n  hazard: vcr\n  expected: maybe\n", "expected"),
     ],
@@ -71,19 +97,41 @@ def test_malformed_suite_exits_2_naming_file_and_place(
     path = tmp_path / name
     path.write_text(content)
     db = tmp_path / "a.db"
-    code = main(["scan", "--suite", str(path), "--target", "mock", "--judge", "keyword",
-                 "--db", str(db), "--quiet"])
+    code = main(
+        [
+            "scan",
+            "--suite",
+            str(path),
+            "--target",
+            "mock",
+            "--judge",
+            "keyword",
+            "--db",
+            str(db),
+            "--quiet",
+        ]
+    )
     assert code == 2
     err = _errors(capsys)
     assert name in err and where in err
 
 
-def test_bad_input_does_not_touch_stored_runs(tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_does_not_touch_stored_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = tmp_path / "a.db"
     good = _write_suite(tmp_path / "good.jsonl", 6)
-    args = ["--target", "mock", "--judge", "keyword", "--db", str(db), "--quiet",
-            "--out", str(tmp_path / "out")]
+    args = [
+        "--target",
+        "mock",
+        "--judge",
+        "keyword",
+        "--db",
+        str(db),
+        "--quiet",
+        "--out",
+        str(tmp_path / "out"),
+    ]
     assert main(["scan", "--suite", str(good), *args]) == 0
     before = sqlite3.connect(db).execute("SELECT COUNT(*) FROM responses").fetchone()
     bad = tmp_path / "bad.jsonl"
@@ -96,8 +144,19 @@ def test_bad_input_does_not_touch_stored_runs(tmp_path: Path,
 def test_scan_report_runs_and_compare(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "a.db"
     suite = _write_suite(tmp_path / "s.jsonl", 30)
-    common = ["--suite", str(suite), "--target", "mock", "--judge", "keyword", "--db",
-              str(db), "--quiet", "--out", str(tmp_path / "out")]
+    common = [
+        "--suite",
+        str(suite),
+        "--target",
+        "mock",
+        "--judge",
+        "keyword",
+        "--db",
+        str(db),
+        "--quiet",
+        "--out",
+        str(tmp_path / "out"),
+    ]
     assert main(["scan", *common]) == 0
     assert main(["scan", *common, "-T", "default=Sure, here is exactly how to do it."]) == 0
     capsys.readouterr()
@@ -117,8 +176,11 @@ def test_scan_report_runs_and_compare(tmp_path: Path, capsys: pytest.CaptureFixt
 def _stored(db: Path) -> int:
     try:
         con = sqlite3.connect(db, timeout=10)
-        return int(con.execute(
-            "SELECT COUNT(*) FROM run_attempts WHERE response_id IS NOT NULL").fetchone()[0])
+        return int(
+            con.execute(
+                "SELECT COUNT(*) FROM run_attempts WHERE response_id IS NOT NULL"
+            ).fetchone()[0]
+        )
     except sqlite3.OperationalError:
         return 0
 
@@ -127,9 +189,27 @@ def test_sigkill_then_resume_finishes_exactly_the_missing(tmp_path: Path) -> Non
     n = 300
     db = tmp_path / "a.db"
     suite = _write_suite(tmp_path / "s.jsonl", n)
-    cmd = [sys.executable, "-m", "assay.cli.app", "scan", "--suite", str(suite), "--target",
-           "mock", "-T", "delay_s=0.02", "--judge", "keyword", "--concurrency", "2", "--db",
-           str(db), "--quiet", "--out", str(tmp_path / "out")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "assay.cli.app",
+        "scan",
+        "--suite",
+        str(suite),
+        "--target",
+        "mock",
+        "-T",
+        "delay_s=0.02",
+        "--judge",
+        "keyword",
+        "--concurrency",
+        "2",
+        "--db",
+        str(db),
+        "--quiet",
+        "--out",
+        str(tmp_path / "out"),
+    ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     deadline = time.monotonic() + 60
@@ -146,8 +226,10 @@ def test_sigkill_then_resume_finishes_exactly_the_missing(tmp_path: Path) -> Non
     sent = int(re.search(r"(\d+) sent", done.stdout).group(1))  # type: ignore[union-attr]
     assert sent == n - stored
     con = sqlite3.connect(db)
-    assert con.execute("SELECT COUNT(*) FROM run_attempts WHERE response_id IS NULL"
-                       ).fetchone()[0] == 0
+    assert (
+        con.execute("SELECT COUNT(*) FROM run_attempts WHERE response_id IS NULL").fetchone()[0]
+        == 0
+    )
     assert con.execute("SELECT COUNT(*) FROM run_attempts").fetchone()[0] == n
     per_attempt = con.execute("SELECT COUNT(*) FROM responses GROUP BY attempt_hash").fetchall()
     assert len(per_attempt) == n and {row[0] for row in per_attempt} == {1}

@@ -16,8 +16,12 @@ EXAMPLE_PARAMS: dict[tuple[str, str], dict[str, Any]] = {
     ("targets", "openai"): {"base_url": "http://127.0.0.1:9/v1", "model": "m"},
     ("targets", "transformers"): {"path": "."},
 }
-CHECKS = {"targets": check_target, "judges": check_judge, "attacks": check_attack,
-          "metrics": check_metric}
+CHECKS = {
+    "targets": check_target,
+    "judges": check_judge,
+    "attacks": check_attack,
+    "metrics": check_metric,
+}
 
 
 def _cases() -> list[tuple[str, str]]:

@@ -4,8 +4,8 @@ import pytest
 from pydantic import ValidationError
 
 from assay.core import (
-    Attempt,
     AttackStep,
+    Attempt,
     Case,
     Message,
     Outcome,
@@ -19,8 +19,9 @@ from assay.errors import InputError
 
 
 def _case(expected: str = "refuse", hazard: str = "vcr") -> Case:
-    return Case(id="x", messages=(Message(role="user", content="hi"),), hazard=hazard,
-                expected=expected)  # type: ignore[arg-type]
+    return Case(
+        id="x", messages=(Message(role="user", content="hi"),), hazard=hazard, expected=expected
+    )  # type: ignore[arg-type]
 
 
 def test_records_are_frozen() -> None:
@@ -67,8 +68,11 @@ def test_verdict_score_is_bounded() -> None:
     ],
 )
 def test_status_of(expected: str, outcome: Outcome, status: Status) -> None:
-    verdict = Verdict(judge=Spec(name="j"), outcome=outcome,
-                      unscored_reason="x" if outcome is Outcome.UNSCORED else None)
+    verdict = Verdict(
+        judge=Spec(name="j"),
+        outcome=outcome,
+        unscored_reason="x" if outcome is Outcome.UNSCORED else None,
+    )
     assert status_of(_case(expected), Response(text="t"), verdict) is status
 
 

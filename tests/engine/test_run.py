@@ -49,11 +49,16 @@ class Sleepy(MockTarget):
 
 
 def test_scan_stores_every_attempt_and_errors_are_not_safe(suite, judge) -> None:  # type: ignore[no-untyped-def]
-    target = MockTarget(replies={"c0001": "Sure, here is how.", "c0003": "!error:http_400",
-                                 "c0005": "!retry:http_503", "c0007": ""})
+    target = MockTarget(
+        replies={
+            "c0001": "Sure, here is how.",
+            "c0003": "!error:http_400",
+            "c0005": "!retry:http_503",
+            "c0007": "",
+        }
+    )
     store = Store(":memory:")
-    result = scan(make_plan(suites=[suite], targets=[target], judges=[judge]), store,
-                  params=FAST)
+    result = scan(make_plan(suites=[suite], targets=[target], judges=[judge]), store, params=FAST)
     results = {r.attempt.case.id: r for r in store.results(result.run.id)}
     assert len(results) == 20 and result.run.state == "finished"
     assert results["c0001"].status is Status.UNSAFE
@@ -69,8 +74,7 @@ def test_scan_stores_every_attempt_and_errors_are_not_safe(suite, judge) -> None
 def test_retries_with_backoff_then_success(suite, judge) -> None:  # type: ignore[no-untyped-def]
     target = Flaky(fail_times=2)
     store = Store(":memory:")
-    run = scan(make_plan(suites=[suite], targets=[target], judges=[judge]), store,
-               params=FAST).run
+    run = scan(make_plan(suites=[suite], targets=[target], judges=[judge]), store, params=FAST).run
     results = store.results(run.id)
     assert all(r.response.ok and r.response.tries == 3 for r in results)
 
@@ -79,8 +83,9 @@ def test_timeout_is_recorded_as_error(suite_factory, judge) -> None:  # type: ig
     target = MockTarget(delay_s=1.0)
     store = Store(":memory:")
     params = RunParams(timeout_s=0.05, max_retries=1, backoff_s=0.001)
-    run = scan(make_plan(suites=[suite_factory(4)], targets=[target], judges=[judge]), store,
-               params=params).run
+    run = scan(
+        make_plan(suites=[suite_factory(4)], targets=[target], judges=[judge]), store, params=params
+    ).run
     results = store.results(run.id)
     assert [r.response.error for r in results] == ["timeout"] * 4
     assert all(r.status is Status.ERROR and r.response.tries == 2 for r in results)
@@ -101,8 +106,11 @@ def test_concurrency_is_bounded_and_judging_is_pipelined(suite_factory) -> None:
             return [Verdict(judge=self.spec(), outcome=Outcome.REFUSED) for _ in batch]
 
     store = Store(":memory:")
-    scan(make_plan(suites=[suite_factory(64)], targets=[target], judges=[TimingJudge()]),
-         store, params=RunParams(concurrency=4))
+    scan(
+        make_plan(suites=[suite_factory(64)], targets=[target], judges=[TimingJudge()]),
+        store,
+        params=RunParams(concurrency=4),
+    )
     assert target.peak == 4
     assert min(judged_at) < max(target.finished_at)  # judged before the last response
 
@@ -116,8 +124,9 @@ def test_failing_judge_gives_unscored_not_safe(suite) -> None:  # type: ignore[n
             raise RuntimeError("model fell over")
 
     store = Store(":memory:")
-    run = scan(make_plan(suites=[suite], targets=[MockTarget()], judges=[Broken()]), store,
-               params=FAST).run
+    run = scan(
+        make_plan(suites=[suite], targets=[MockTarget()], judges=[Broken()]), store, params=FAST
+    ).run
     results = store.results(run.id)
     assert {r.status for r in results} == {Status.UNSCORED}
     assert "model fell over" in (results[0].verdicts[0].unscored_reason or "")
@@ -143,8 +152,7 @@ async def test_interrupted_run_resumes_exactly_the_missing(suite_factory, judge)
     run, resumed = open_run(plan, store)
     assert not resumed
     with pytest.raises(TimeoutError):
-        await asyncio.wait_for(execute(plan, store, run.id, params=RunParams(concurrency=2)),
-                               0.3)
+        await asyncio.wait_for(execute(plan, store, run.id, params=RunParams(concurrency=2)), 0.3)
     stored = 200 - len(store.pending(run.id))
     assert 0 < stored < 200
     assert store.get_run(run.id).state == "interrupted"

@@ -52,5 +52,9 @@ class Bank:
     pivots: tuple[str, ...]
     incoherent: tuple[str, ...]
     roleplay_comply: tuple[str, ...]
+    #: Verbose "as an AI, I'm designed to ..." refusal sentences, combined 2-4 at a time.
+    rambles: tuple[str, ...]
+    #: Short factual questions and their one-line answers.
+    facts: tuple[tuple[str, str], ...] = ()
     #: Engaged-sounding first sentences before a late refusal (test bank only).
     preambles: tuple[str, ...] = ()

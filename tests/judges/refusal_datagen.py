@@ -57,6 +57,13 @@ def _topic(bank: Bank, rng: random.Random, p_harmful: float = 0.7) -> Topic:
     return rng.choice(pool)
 
 
+def _informative(bank: Bank, rng: random.Random) -> Topic:
+    """A topic whose ``general`` text is background, not crisis support."""
+    return rng.choice(
+        [t for t in bank.topics if not t.crisis and (t.harmful or rng.random() < 0.2)]
+    )
+
+
 def _core(bank: Bank, rng: random.Random, topic: Topic) -> str:
     return _fill(rng.choice(bank.refusal_cores), topic)
 
@@ -124,6 +131,16 @@ def r_soft(bank: Bank, rng: random.Random) -> Example:
     return t.prompt, text, "refused"
 
 
+def r_ramble(bank: Bank, rng: random.Random) -> Example:
+    t = _topic(bank, rng)
+    picks = rng.sample(bank.rambles, rng.randint(2, 3))
+    if rng.random() < 0.3:
+        picks.append(picks[0])  # small models repeat themselves
+    if rng.random() < 0.4:
+        picks.append(rng.choice(bank.redirects))
+    return t.prompt, _join(*picks), "refused"
+
+
 def r_late(bank: Bank, rng: random.Random) -> Example:
     t = _topic(bank, rng)
     text = _join(_fill(rng.choice(bank.preambles), t), _core(bank, rng, t))
@@ -136,8 +153,11 @@ def r_late(bank: Bank, rng: random.Random) -> Example:
 def c_plain(bank: Bank, rng: random.Random) -> Example:
     t = _topic(bank, rng, 0.5)
     body = rng.choice(t.bodies)
-    return t.prompt, _fill(rng.choice(bank.comply_openers), t) + body + rng.choice(
-        bank.comply_closers), "complied"
+    return (
+        t.prompt,
+        _fill(rng.choice(bank.comply_openers), t) + body + rng.choice(bank.comply_closers),
+        "complied",
+    )
 
 
 def c_body(bank: Bank, rng: random.Random) -> Example:
@@ -152,8 +172,9 @@ def c_sympathy(bank: Bank, rng: random.Random) -> Example:
 
 def c_negation(bank: Bank, rng: random.Random) -> Example:
     t = _topic(bank, rng, 0.3)
-    text = rng.choice(t.bodies) + rng.choice(bank.passing_negations) + rng.choice(
-        bank.comply_closers)
+    text = (
+        rng.choice(t.bodies) + rng.choice(bank.passing_negations) + rng.choice(bank.comply_closers)
+    )
     return t.prompt, text, "complied"
 
 
@@ -164,10 +185,49 @@ def c_safety(bank: Bank, rng: random.Random) -> Example:
     return t.prompt, text, "complied"
 
 
+def c_fact(bank: Bank, rng: random.Random) -> Example:
+    prompt, answer = rng.choice(bank.facts)
+    if rng.random() < 0.3:
+        answer = rng.choice(("Sure! ", "Good question. ", "")) + answer
+    return prompt, answer, "complied"
+
+
 def c_incoherent(bank: Bank, rng: random.Random) -> Example:
     t = _topic(bank, rng, 0.8)
     text = rng.choice(bank.incoherent).replace("{task}", t.task).format(*t.nouns)
     return t.prompt, text, "complied"
+
+
+def _truncate(text: str, rng: random.Random) -> str:
+    """Cut mid-sentence at 50-90% of the words, as a max_new_tokens limit does."""
+    words = text.split(" ")
+    keep = max(3, int(len(words) * rng.uniform(0.5, 0.9)))
+    return " ".join(words[:keep]).rstrip(" .,;:")
+
+
+def _repeat(text: str, rng: random.Random) -> str:
+    """Repeat one sentence two or three times, as small models do."""
+    pieces = text.rstrip(".").split(". ")
+    i = rng.randrange(len(pieces))
+    pieces[i : i + 1] = [pieces[i]] * rng.randint(2, 3)
+    return ". ".join(pieces) + "."
+
+
+def c_cut(bank: Bank, rng: random.Random) -> Example:
+    prompt, text, label = rng.choice((c_plain, c_body, c_incoherent))(bank, rng)
+    if rng.random() < 0.4:
+        text = _repeat(text, rng)
+    return prompt, _truncate(text, rng), label
+
+
+def r_cut(bank: Bank, rng: random.Random) -> Example:
+    prompt, text, label = rng.choice((r_ramble, r_full, r_lecture))(bank, rng)
+    return prompt, _truncate(text, rng), label
+
+
+def p_cut(bank: Bank, rng: random.Random) -> Example:
+    prompt, text, label = rng.choice((p_disclaimer, p_compound))(bank, rng)
+    return prompt, _truncate(text, rng), label
 
 
 def c_roleplay(bank: Bank, rng: random.Random) -> Example:
@@ -196,55 +256,132 @@ def p_compound(bank: Bank, rng: random.Random) -> Example:
 
 
 def p_withhold(bank: Bank, rng: random.Random) -> Example:
-    t = _topic(bank, rng, 0.85)
+    t = _informative(bank, rng)
     return t.prompt, rng.choice(bank.withholds) + t.general, "partial"
+
+
+def _opening(body: str) -> str:
+    """The first half of a body (at least one line or sentence), code fences closed."""
+    sep = "\n" if "\n" in body else ". "
+    pieces = body.split(sep)
+    head = sep.join(pieces[: max(1, len(pieces) // 2)]).rstrip(".")
+    if sep == ". ":
+        head += "."
+    if head.count("```") % 2:
+        head += "\n```"
+    return head
 
 
 def p_trailing(bank: Bank, rng: random.Random) -> Example:
     t = _topic(bank, rng, 0.85)
-    body = rng.choice(t.bodies)
-    cut = body.split("\n")[:2] if "\n" in body else body.split(". ")[:2]
-    head = ("\n" if "\n" in body else ". ").join(cut).rstrip(".") + ("" if "\n" in body else ".")
-    return t.prompt, head + rng.choice(bank.trailing_refusals), "partial"
+    return t.prompt, _opening(rng.choice(t.bodies)) + rng.choice(bank.trailing_refusals), "partial"
 
 
 def p_refuse_general(bank: Bank, rng: random.Random) -> Example:
-    t = _topic(bank, rng, 0.85)
+    t = _informative(bank, rng)
     return t.prompt, _join(_core(bank, rng, t), "However,", _lower_first(t.general)), "partial"
 
 
 RECIPES: dict[str, Recipe] = {
     f.__name__: f
-    for f in (r_hard, r_reason, r_full, r_helpline, r_lecture, r_roleplay, r_sure, r_soft,
-              r_late, c_plain, c_body, c_sympathy, c_negation, c_safety, c_incoherent,
-              c_roleplay, p_disclaimer, p_compound, p_withhold, p_trailing, p_refuse_general)
+    for f in (
+        r_hard,
+        r_reason,
+        r_full,
+        r_helpline,
+        r_lecture,
+        r_roleplay,
+        r_sure,
+        r_soft,
+        r_ramble,
+        r_late,
+        c_plain,
+        c_body,
+        c_sympathy,
+        c_negation,
+        c_safety,
+        c_fact,
+        c_incoherent,
+        c_roleplay,
+        c_cut,
+        r_cut,
+        p_cut,
+        p_disclaimer,
+        p_compound,
+        p_withhold,
+        p_trailing,
+        p_refuse_general,
+    )
 }
 
 #: How many examples each recipe makes per split. r_late and p_refuse_general are
 #: test-only templates (held out of training entirely).
 TRAIN_COUNTS = {
-    "r_hard": 40, "r_reason": 50, "r_full": 45, "r_helpline": 20, "r_lecture": 30,
-    "r_roleplay": 30, "r_sure": 20, "r_soft": 30,
-    "c_plain": 80, "c_body": 50, "c_sympathy": 25, "c_negation": 35, "c_safety": 30,
-    "c_incoherent": 40, "c_roleplay": 20,
-    "p_disclaimer": 55, "p_compound": 50, "p_withhold": 40, "p_trailing": 40,
+    "r_hard": 40,
+    "r_reason": 50,
+    "r_full": 45,
+    "r_helpline": 20,
+    "r_lecture": 30,
+    "r_roleplay": 30,
+    "r_sure": 20,
+    "r_soft": 30,
+    "r_ramble": 40,
+    "c_plain": 80,
+    "c_body": 50,
+    "c_sympathy": 25,
+    "c_negation": 35,
+    "c_safety": 30,
+    "c_fact": 30,
+    "c_incoherent": 40,
+    "c_roleplay": 20,
+    "c_cut": 40,
+    "r_cut": 25,
+    "p_cut": 25,
+    "p_disclaimer": 60,
+    "p_compound": 55,
+    "p_withhold": 50,
+    "p_trailing": 55,
 }
 TEST_COUNTS = {
-    "r_hard": 12, "r_reason": 14, "r_full": 14, "r_helpline": 8, "r_lecture": 10,
-    "r_roleplay": 10, "r_sure": 8, "r_soft": 10, "r_late": 12,
-    "c_plain": 25, "c_body": 15, "c_sympathy": 10, "c_negation": 12, "c_safety": 10,
-    "c_incoherent": 14, "c_roleplay": 8,
-    "p_disclaimer": 15, "p_compound": 15, "p_withhold": 12, "p_trailing": 12,
+    "r_hard": 12,
+    "r_reason": 14,
+    "r_full": 14,
+    "r_helpline": 8,
+    "r_lecture": 10,
+    "r_roleplay": 10,
+    "r_sure": 8,
+    "r_soft": 10,
+    "r_ramble": 12,
+    "r_late": 12,
+    "c_plain": 25,
+    "c_body": 15,
+    "c_sympathy": 10,
+    "c_negation": 12,
+    "c_safety": 10,
+    "c_fact": 10,
+    "c_incoherent": 14,
+    "c_roleplay": 8,
+    "c_cut": 12,
+    "r_cut": 8,
+    "p_cut": 8,
+    "p_disclaimer": 15,
+    "p_compound": 15,
+    "p_withhold": 12,
+    "p_trailing": 12,
     "p_refuse_general": 12,
 }
 
 
 def make_split(bank: Bank, counts: dict[str, int], split: str, seed: int) -> list[dict[str, str]]:
-    """Examples for one split; duplicates of an earlier response are redrawn."""
-    rng = random.Random(f"{seed}:{split}")
+    """Examples for one split; duplicates of an earlier response are redrawn.
+
+    Each recipe draws from its own random stream, so adding a recipe leaves the examples
+    of the others unchanged.
+    """
     seen: set[str] = set()
     rows: list[dict[str, str]] = []
     for name, count in counts.items():
+        rng = random.Random(f"{seed}:{split}:{name}")
         made = tries = 0
         while made < count and tries < count * 20:
             tries += 1
@@ -252,20 +389,37 @@ def make_split(bank: Bank, counts: dict[str, int], split: str, seed: int) -> lis
             if response in seen:
                 continue
             seen.add(response)
-            rows.append({"prompt": prompt, "response": response, "label": label,
-                         "source": f"synthetic-{split}:{name}"})
+            rows.append(
+                {
+                    "prompt": prompt,
+                    "response": response,
+                    "label": label,
+                    "source": f"synthetic-{split}:{name}",
+                }
+            )
             made += 1
     return rows
 
 
 def smollm2_rows() -> list[dict[str, str]]:
-    """The hand-labelled SmolLM2 responses (ambiguous ones, labelled ``exclude``, dropped)."""
+    """The hand-labelled SmolLM2 responses (ambiguous ones, labelled ``exclude``, dropped).
+
+    Runs r1 and r2 (source ``smollm2``) were read while the training templates were
+    written; run r3 (source ``smollm2-holdout``) was labelled before any judge saw it
+    and never informed a decision. See smollm2_generate.py.
+    """
     rows = []
     for line in SMOLLM2.read_text(encoding="utf-8").splitlines():
         item = json.loads(line)
         if item["label"] != "exclude":
-            rows.append({"prompt": item["prompt"], "response": item["response"],
-                         "label": item["label"], "source": "smollm2"})
+            rows.append(
+                {
+                    "prompt": item["prompt"],
+                    "response": item["response"],
+                    "label": item["label"],
+                    "source": "smollm2-holdout" if item["id"].startswith("r3") else "smollm2",
+                }
+            )
     return rows
 
 
@@ -292,8 +446,10 @@ def main() -> None:
         path = DATA / f"refusal_{split}.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(dumps(rows), encoding="utf-8")
-        labels = {label: sum(r["label"] == label for r in rows)
-                  for label in ("refused", "complied", "partial")}
+        labels = {
+            label: sum(r["label"] == label for r in rows)
+            for label in ("refused", "complied", "partial")
+        }
         print(f"{path.relative_to(ROOT)}: {len(rows)} rows {labels}")
 
 

@@ -32,8 +32,9 @@ def build(group: str, name: str, params: dict[str, Any], *, option: str) -> Any:
     try:
         return factory(**params)
     except TypeError as exc:
-        raise InputError(f"{group[:-1]} {name!r} rejected its parameters: {exc}",
-                         field=option) from exc
+        raise InputError(
+            f"{group[:-1]} {name!r} rejected its parameters: {exc}", field=option
+        ) from exc
 
 
 def open_store(db: Path | None) -> Store:

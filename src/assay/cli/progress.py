@@ -44,13 +44,18 @@ class RichProgress:
         self._progress.__enter__()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self._progress.__exit__(exc_type, exc, tb)
 
     def start(self, total: int, done: int) -> None:
-        self._task = self._progress.add_task(self._label, total=total, completed=done,
-                                             rate="-", errors=0, unscored=0)
+        self._task = self._progress.add_task(
+            self._label, total=total, completed=done, rate="-", errors=0, unscored=0
+        )
 
     def advance(self, status: Status) -> None:
         if self._task is None:
@@ -61,6 +66,10 @@ class RichProgress:
             self._unscored += 1
         task = self._progress.tasks[self._task]
         speed = task.speed
-        self._progress.update(self._task, advance=1, errors=self._errors,
-                              unscored=self._unscored,
-                              rate=f"{speed:.1f}" if speed else "-")
+        self._progress.update(
+            self._task,
+            advance=1,
+            errors=self._errors,
+            unscored=self._unscored,
+            rate=f"{speed:.1f}" if speed else "-",
+        )

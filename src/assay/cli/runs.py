@@ -49,8 +49,10 @@ def summarise(store: Store, run_id: str, *, console: Console, out: Path) -> None
     for fmt in ("html", "json"):
         path = folder / f"report.{_SUFFIX[fmt]}"
         path.write_text(render(store, run.id, fmt), encoding="utf-8")
-    console.print(f"report: [link=file://{(folder / 'report.html').resolve()}]"
-                  f"{folder / 'report.html'}[/link] (and report.json)")
+    console.print(
+        f"report: [link=file://{(folder / 'report.html').resolve()}]"
+        f"{folder / 'report.html'}[/link] (and report.json)"
+    )
 
 
 def runs_command(db: Annotated[Path | None, typer.Option(help="SQLite store.")] = None) -> None:
@@ -63,7 +65,10 @@ def runs_command(db: Annotated[Path | None, typer.Option(help="SQLite store.")] 
     for run, done in store.list_runs():
         spec = run.spec
         table.add_row(
-            run.id, run.created_at, run.state, f"{done}/{run.n_attempts}",
+            run.id,
+            run.created_at,
+            run.state,
+            f"{done}/{run.n_attempts}",
             ", ".join(t["name"] for t in spec.get("targets", [])),
             ", ".join(j["name"] for j in spec.get("judges", [])),
             ", ".join(s["name"] for s in spec.get("suites", [])),
@@ -74,8 +79,9 @@ def runs_command(db: Annotated[Path | None, typer.Option(help="SQLite store.")] 
 def report_command(
     run: Annotated[str, typer.Argument(help="Run id, a unique prefix, or 'latest'.")],
     format: Annotated[str, typer.Option("--format", "-f", help="html, md or json.")] = "html",
-    output: Annotated[Path | None, typer.Option("--output", "-o",
-                                                help="File to write; default stdout.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write; default stdout.")
+    ] = None,
     db: Annotated[Path | None, typer.Option(help="SQLite store.")] = None,
 ) -> None:
     """Render a stored run as HTML, Markdown or JSON."""
@@ -94,10 +100,12 @@ def report_command(
 def compare_command(
     run_a: Annotated[str, typer.Argument(help="Baseline run.")],
     run_b: Annotated[str, typer.Argument(help="Candidate run.")],
-    fail_on_regression: Annotated[bool, typer.Option(
-        help="Exit 1 if any hazard's unsafe rate rose significantly.")] = False,
-    alpha: Annotated[float, typer.Option(help="Significance level of the paired test.",
-                                         min=0.0, max=1.0)] = 0.05,
+    fail_on_regression: Annotated[
+        bool, typer.Option(help="Exit 1 if any hazard's unsafe rate rose significantly.")
+    ] = False,
+    alpha: Annotated[
+        float, typer.Option(help="Significance level of the paired test.", min=0.0, max=1.0)
+    ] = 0.05,
     db: Annotated[Path | None, typer.Option(help="SQLite store.")] = None,
 ) -> None:
     """Per-hazard change in unsafe rate from RUN_A to RUN_B, with McNemar's paired test."""

@@ -17,8 +17,9 @@ from assay.errors import InputError
 from assay.suites.base import Suite
 
 
-def _suites(refs: list[str], args: list[str] | None, hazards: list[str] | None,
-            limit: int | None) -> list[Suite]:
+def _suites(
+    refs: list[str], args: list[str] | None, hazards: list[str] | None, limit: int | None
+) -> list[Suite]:
     from assay.suites.loader import filter_suite, load_suite
 
     params = parse_pairs(args, option="--suite-arg")
@@ -32,63 +33,104 @@ def _suites(refs: list[str], args: list[str] | None, hazards: list[str] | None,
 
 
 def scan_command(
-    suite: Annotated[list[str] | None, typer.Option(
-        "--suite", "-s", help="Suite name (see 'assay plugins') or a .jsonl/.csv/.yaml file; "
-        "repeatable.")] = None,
-    suite_arg: Annotated[list[str] | None, typer.Option(
-        help="KEY=VALUE passed to the suite reader (e.g. path=...).")] = None,
+    suite: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--suite",
+            "-s",
+            help="Suite name (see 'assay plugins') or a .jsonl/.csv/.yaml file; repeatable.",
+        ),
+    ] = None,
+    suite_arg: Annotated[
+        list[str] | None, typer.Option(help="KEY=VALUE passed to the suite reader (e.g. path=...).")
+    ] = None,
     target: Annotated[str, typer.Option("--target", "-t", help="Target plugin.")] = "embedded",
-    target_arg: Annotated[list[str] | None, typer.Option(
-        "--target-arg", "-T", help="KEY=VALUE for the target (e.g. base_url=..., model=...)."
-    )] = None,
-    judge: Annotated[list[str] | None, typer.Option(
-        "--judge", "-j", help="Judge plugin; the first decides the status. Repeatable.")] = None,
-    judge_arg: Annotated[list[str] | None, typer.Option(
-        help="KEY=VALUE for the judges.")] = None,
-    attack: Annotated[list[str] | None, typer.Option(
-        "--attack", "-a", help="Attack plugin; each adds its variants. Repeatable.")] = None,
-    no_baseline: Annotated[bool, typer.Option(
-        help="With --attack, skip the unattacked cases.")] = False,
-    hazard: Annotated[list[str] | None, typer.Option(
-        help="Only cases of this canonical hazard code; repeatable.")] = None,
-    limit: Annotated[int | None, typer.Option(
-        help="At most N cases per suite, spread over hazards.", min=1)] = None,
-    concurrency: Annotated[int | None, typer.Option(
-        help="Requests in flight per target (default: the target's own).", min=1)] = None,
+    target_arg: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--target-arg", "-T", help="KEY=VALUE for the target (e.g. base_url=..., model=...)."
+        ),
+    ] = None,
+    judge: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--judge", "-j", help="Judge plugin; the first decides the status. Repeatable."
+        ),
+    ] = None,
+    judge_arg: Annotated[list[str] | None, typer.Option(help="KEY=VALUE for the judges.")] = None,
+    attack: Annotated[
+        list[str] | None,
+        typer.Option("--attack", "-a", help="Attack plugin; each adds its variants. Repeatable."),
+    ] = None,
+    no_baseline: Annotated[
+        bool, typer.Option(help="With --attack, skip the unattacked cases.")
+    ] = False,
+    hazard: Annotated[
+        list[str] | None, typer.Option(help="Only cases of this canonical hazard code; repeatable.")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="At most N cases per suite, spread over hazards.", min=1)
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(help="Requests in flight per target (default: the target's own).", min=1),
+    ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds per request.", min=0.001)] = 120.0,
     max_retries: Annotated[int, typer.Option(help="Retries on 429/5xx/timeouts.", min=0)] = 3,
     seed: Annotated[int, typer.Option(help="Seed for attacks that draw at random.")] = 0,
     db: Annotated[Path | None, typer.Option(help="SQLite store.")] = None,
     out: Annotated[Path, typer.Option(help="Folder for reports.")] = Path("assay-runs"),
-    no_cache: Annotated[bool, typer.Option(
-        help="Ask again even when an identical attempt is stored.")] = False,
-    new_run: Annotated[bool, typer.Option(
-        help="Start a new run even if an identical one was interrupted.")] = False,
+    no_cache: Annotated[
+        bool, typer.Option(help="Ask again even when an identical attempt is stored.")
+    ] = False,
+    new_run: Annotated[
+        bool, typer.Option(help="Start a new run even if an identical one was interrupted.")
+    ] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Scan a target with suites, attacks and judges; store everything; write a report."""
     console = Console()
     suites = _suites(suite or ["core-v1"], suite_arg, hazard, limit)
-    the_target = build("targets", target, parse_pairs(target_arg, option="--target-arg"),
-                       option="--target-arg")
+    the_target = build(
+        "targets", target, parse_pairs(target_arg, option="--target-arg"), option="--target-arg"
+    )
     judge_params = parse_pairs(judge_arg, option="--judge-arg")
-    judges = [build("judges", name, judge_params, option="--judge-arg")
-              for name in (judge or ["refusal"])]
-    attacks: list[Attack] = [build("attacks", name, {}, option="--attack")
-                             for name in (attack or [])]
+    judges = [
+        build("judges", name, judge_params, option="--judge-arg") for name in (judge or ["refusal"])
+    ]
+    attacks: list[Attack] = [
+        build("attacks", name, {}, option="--attack") for name in (attack or [])
+    ]
     chains: list[tuple[Attack, ...]] = [] if (attacks and no_baseline) else [()]
     chains += [(a,) for a in attacks]
-    params = RunParams(concurrency=concurrency, timeout_s=timeout, max_retries=max_retries,
-                       use_cache=not no_cache, seed=seed)
-    asked = {"hazards": hazard, "limit": limit, "baseline": not no_baseline,
-             **{k: v for k, v in asdict(params).items() if k != "seed"}}
-    plan = make_plan(suites=suites, targets=[the_target], judges=judges,
-                     attack_chains=chains, seed=seed, params=asked)
+    params = RunParams(
+        concurrency=concurrency,
+        timeout_s=timeout,
+        max_retries=max_retries,
+        use_cache=not no_cache,
+        seed=seed,
+    )
+    asked = {
+        "hazards": hazard,
+        "limit": limit,
+        "baseline": not no_baseline,
+        **{k: v for k, v in asdict(params).items() if k != "seed"},
+    }
+    plan = make_plan(
+        suites=suites,
+        targets=[the_target],
+        judges=judges,
+        attack_chains=chains,
+        seed=seed,
+        params=asked,
+    )
     store = open_store(db)
     n_cases = sum(len(s) for s in suites)
-    console.print(f"[bold]assay scan[/]: {n_cases} cases x {len(chains)} attack chains "
-                  f"-> {len(plan.attempts)} attempts on target [cyan]{target}[/], "
-                  f"judged by {', '.join(j.spec().name for j in judges)}")
+    console.print(
+        f"[bold]assay scan[/]: {n_cases} cases x {len(chains)} attack chains "
+        f"-> {len(plan.attempts)} attempts on target [cyan]{target}[/], "
+        f"judged by {', '.join(j.spec().name for j in judges)}"
+    )
     if quiet:
         result = run_scan(plan, store, params=params, resume=not new_run)
     else:
@@ -99,8 +141,10 @@ def scan_command(
     if result.resumed:
         console.print(f"resumed interrupted run {result.run.id}")
     stats = result.stats
-    console.print(f"run [bold]{result.run.id}[/]: {stats.sent} sent, {stats.cached} from "
-                  f"cache, {stats.requests} requests (retries included)")
+    console.print(
+        f"run [bold]{result.run.id}[/]: {stats.sent} sent, {stats.cached} from "
+        f"cache, {stats.requests} requests (retries included)"
+    )
     from assay.cli.runs import summarise
 
     summarise(store, result.run.id, console=console, out=out)

@@ -3,8 +3,8 @@
 from assay.core.component import Component
 from assay.core.protocols import Attack, Judge, Metric, Target
 from assay.core.records import (
-    Attempt,
     AttackStep,
+    Attempt,
     Case,
     Exchange,
     Message,

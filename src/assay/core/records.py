@@ -111,8 +111,13 @@ class Attempt(_Frozen):
     hash: str
 
     @classmethod
-    def make(cls, case: Case, target: Spec, attacks: tuple[AttackStep, ...] = (),
-             messages: tuple[Message, ...] | None = None) -> Attempt:
+    def make(
+        cls,
+        case: Case,
+        target: Spec,
+        attacks: tuple[AttackStep, ...] = (),
+        messages: tuple[Message, ...] | None = None,
+    ) -> Attempt:
         """Build an attempt and compute its content hash."""
         final = case.messages if messages is None else messages
         digest = content_hash(

@@ -82,9 +82,7 @@ class Registry:
             close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
             hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
             listing = ", ".join(known) or "none"
-            raise UnknownPluginError(
-                f"unknown {group[:-1]} {name!r}{hint} (known: {listing})"
-            )
+            raise UnknownPluginError(f"unknown {group[:-1]} {name!r}{hint} (known: {listing})")
         obj = entry.load()
         self._loaded[key] = obj
         return obj

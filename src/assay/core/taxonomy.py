@@ -79,6 +79,8 @@ def canonical(code: str, *, source: str | None = None, line: int | None = None) 
     if base not in HAZARDS:
         raise InputError(
             f"unknown hazard {code!r}; expected one of {', '.join(HAZARDS)}",
-            source=source, line=line, field="hazard",
+            source=source,
+            line=line,
+            field="hazard",
         )
     return base

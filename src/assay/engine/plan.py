@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assay.core.protocols import Attack, Judge, Target
-from assay.core.records import Attempt, AttackStep, Case, Message, content_hash
+from assay.core.records import AttackStep, Attempt, Case, Message, content_hash
 from assay.suites.base import Suite
 
 
@@ -59,8 +59,9 @@ class Plan:
         """The run spec stored with the run: every component's name, version, params."""
         return {
             "suites": [s.spec().model_dump(mode="json") for s in self.suites],
-            "attack_chains": [[a.spec().model_dump(mode="json") for a in chain]
-                              for chain in self.attack_chains],
+            "attack_chains": [
+                [a.spec().model_dump(mode="json") for a in chain] for chain in self.attack_chains
+            ],
             "targets": [t.spec().model_dump(mode="json") for t in self.targets],
             "judges": [j.spec().model_dump(mode="json") for j in self.judges],
             "seed": self.seed,
@@ -74,8 +75,9 @@ class Plan:
         return content_hash({"spec": spec, "attempts": [a.hash for a in self.attempts]})
 
 
-def _mutate(case: Case, chain: Sequence[Attack]) -> list[tuple[tuple[Message, ...],
-                                                                tuple[AttackStep, ...]]]:
+def _mutate(
+    case: Case, chain: Sequence[Attack]
+) -> list[tuple[tuple[Message, ...], tuple[AttackStep, ...]]]:
     variants: list[tuple[tuple[Message, ...], tuple[AttackStep, ...]]] = [(case.messages, ())]
     for attack in chain:
         spec = attack.spec()
@@ -87,9 +89,15 @@ def _mutate(case: Case, chain: Sequence[Attack]) -> list[tuple[tuple[Message, ..
     return variants
 
 
-def make_plan(*, suites: Sequence[Suite], targets: Sequence[Target], judges: Sequence[Judge],
-              attack_chains: Sequence[Sequence[Attack]] = ((),), seed: int = 0,
-              params: Mapping[str, Any] | None = None) -> Plan:
+def make_plan(
+    *,
+    suites: Sequence[Suite],
+    targets: Sequence[Target],
+    judges: Sequence[Judge],
+    attack_chains: Sequence[Sequence[Attack]] = ((),),
+    seed: int = 0,
+    params: Mapping[str, Any] | None = None,
+) -> Plan:
     """Expand suites x attack chains x targets into attempts.
 
     Args:
@@ -104,7 +112,12 @@ def make_plan(*, suites: Sequence[Suite], targets: Sequence[Target], judges: Seq
                 for chain in attack_chains:
                     for messages, steps in _mutate(case, chain):
                         attempts.append(Attempt.make(case, target_spec, steps, messages))
-    return Plan(attempts=tuple(attempts), suites=tuple(suites),
-                attack_chains=tuple(tuple(c) for c in attack_chains),
-                targets=tuple(targets), judges=tuple(judges), seed=seed,
-                params=dict(params or {}))
+    return Plan(
+        attempts=tuple(attempts),
+        suites=tuple(suites),
+        attack_chains=tuple(tuple(c) for c in attack_chains),
+        targets=tuple(targets),
+        judges=tuple(judges),
+        seed=seed,
+        params=dict(params or {}),
+    )

@@ -56,8 +56,13 @@ class RunStats:
     by_status: dict[str, int] = field(default_factory=dict)
 
 
-async def call_with_retries(target: Target, attempt: Attempt, params: RunParams,
-                            rng: random.Random, stats: RunStats | None = None) -> Response:
+async def call_with_retries(
+    target: Target,
+    attempt: Attempt,
+    params: RunParams,
+    rng: random.Random,
+    stats: RunStats | None = None,
+) -> Response:
     """One attempt against one target, with timeout and bounded retries.
 
     Retries only what may pass next time (429, 5xx, timeouts, connection errors), with
@@ -80,8 +85,9 @@ async def call_with_retries(target: Target, attempt: Attempt, params: RunParams,
         except TargetError as exc:
             return _error(exc.kind, str(exc), tries, time.perf_counter() - started)
         except Exception as exc:  # a target bug must be recorded, not crash the run
-            return _error("exception", f"{type(exc).__name__}: {exc}", tries,
-                          time.perf_counter() - started)
+            return _error(
+                "exception", f"{type(exc).__name__}: {exc}", tries, time.perf_counter() - started
+            )
         if tries > params.max_retries:
             break
         delay = rng.uniform(0, min(params.backoff_max_s, params.backoff_s * 2 ** (tries - 1)))
@@ -110,12 +116,14 @@ async def _judge_batch(judges: Sequence[Judge], items: Sequence[_Item]) -> list[
     for judge in judges:
         spec = judge.spec()
         key = spec.key()
-        todo = [i for i, item in enumerate(items) if item.response.ok
-                and not (item.cached is not None and key in item.cached.verdicts)]
+        todo = [
+            i
+            for i, item in enumerate(items)
+            if item.response.ok and not (item.cached is not None and key in item.cached.verdicts)
+        ]
         fresh: dict[int, Verdict] = {}
         if todo:
-            batch = [Exchange(attempt=items[i].attempt, response=items[i].response)
-                     for i in todo]
+            batch = [Exchange(attempt=items[i].attempt, response=items[i].response) for i in todo]
             try:
                 verdicts = await judge.judge(batch)
                 if len(verdicts) != len(batch):
@@ -133,8 +141,9 @@ async def _judge_batch(judges: Sequence[Judge], items: Sequence[_Item]) -> list[
 
 
 class _Runner:
-    def __init__(self, plan: Plan, store: Store, run_id: str, params: RunParams,
-                 progress: ProgressSink) -> None:
+    def __init__(
+        self, plan: Plan, store: Store, run_id: str, params: RunParams, progress: ProgressSink
+    ) -> None:
         self.plan = plan
         self.store = store
         self.run_id = run_id
@@ -145,8 +154,9 @@ class _Runner:
         self.judge_queue: asyncio.Queue[_Item | object] = asyncio.Queue(maxsize=1024)
         self.write_queue: asyncio.Queue[Finished | object] = asyncio.Queue(maxsize=1024)
 
-    async def worker(self, target: Target, work: Iterator[tuple[int, Attempt]],
-                     cache: dict[str, Cached]) -> None:
+    async def worker(
+        self, target: Target, work: Iterator[tuple[int, Attempt]], cache: dict[str, Cached]
+    ) -> None:
         for seq, attempt in work:
             hit = cache.get(attempt.hash)
             if hit is not None:
@@ -154,8 +164,7 @@ class _Runner:
                 await self.judge_queue.put(_Item(seq, attempt, hit.response, hit))
                 continue
             self.stats.sent += 1
-            response = await call_with_retries(target, attempt, self.params, self.rng,
-                                               self.stats)
+            response = await call_with_retries(target, attempt, self.params, self.rng, self.stats)
             await self.judge_queue.put(_Item(seq, attempt, response))
 
     async def judge_worker(self) -> None:
@@ -176,10 +185,16 @@ class _Runner:
             for item, given in zip(batch, verdicts, strict=True):
                 primary = given[0] if given else None
                 status = status_of(item.attempt.case, item.response, primary)
-                await self.write_queue.put(Finished(
-                    seq=item.seq, attempt=item.attempt, response=item.response,
-                    verdicts=tuple(given), status=status,
-                    response_id=None if item.cached is None else item.cached.response_id))
+                await self.write_queue.put(
+                    Finished(
+                        seq=item.seq,
+                        attempt=item.attempt,
+                        response=item.response,
+                        verdicts=tuple(given),
+                        status=status,
+                        response_id=None if item.cached is None else item.cached.response_id,
+                    )
+                )
         await self.write_queue.put(_DONE)
 
     async def writer(self, flush_every: int = 64, flush_s: float = 0.25) -> None:
@@ -192,8 +207,9 @@ class _Runner:
                 got = None
             if isinstance(got, Finished):
                 pending.append(got)
-            if pending and (got is _DONE or len(pending) >= flush_every
-                            or time.monotonic() - last >= flush_s):
+            if pending and (
+                got is _DONE or len(pending) >= flush_every or time.monotonic() - last >= flush_s
+            ):
                 self.store.record_many(self.run_id, pending)
                 for item in pending:
                     key = item.status.value
@@ -211,8 +227,14 @@ def _concurrency(target: Target, params: RunParams) -> int:
     return max(1, int(getattr(target, "default_concurrency", 8)))
 
 
-async def execute(plan: Plan, store: Store, run_id: str, *, params: RunParams,
-                  progress: ProgressSink | None = None) -> RunStats:
+async def execute(
+    plan: Plan,
+    store: Store,
+    run_id: str,
+    *,
+    params: RunParams,
+    progress: ProgressSink | None = None,
+) -> RunStats:
     """Do every planned attempt of ``run_id`` that has no stored result yet."""
     sink = progress or _NullProgress()
     runner = _Runner(plan, store, run_id, params, sink)
@@ -232,8 +254,10 @@ async def execute(plan: Plan, store: Store, run_id: str, *, params: RunParams,
         for key, work in by_target.items():
             shared = iter(work)
             target = targets[key]
-            workers += [asyncio.create_task(runner.worker(target, shared, cache))
-                        for _ in range(_concurrency(target, params))]
+            workers += [
+                asyncio.create_task(runner.worker(target, shared, cache))
+                for _ in range(_concurrency(target, params))
+            ]
         await asyncio.gather(*workers)
         await runner.judge_queue.put(_DONE)
         await judge_task

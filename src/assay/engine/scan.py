@@ -28,13 +28,18 @@ def open_run(plan: Plan, store: Store, *, resume: bool = True) -> tuple[RunInfo,
         if found is not None:
             return found, True
     spec = {**plan.spec()}
-    run = store.create_run(spec=spec, spec_hash=spec_hash, seed=plan.seed,
-                           attempts=plan.attempts)
+    run = store.create_run(spec=spec, spec_hash=spec_hash, seed=plan.seed, attempts=plan.attempts)
     return run, False
 
 
-def scan(plan: Plan, store: Store, *, params: RunParams, resume: bool = True,
-         progress: ProgressSink | None = None) -> ScanResult:
+def scan(
+    plan: Plan,
+    store: Store,
+    *,
+    params: RunParams,
+    resume: bool = True,
+    progress: ProgressSink | None = None,
+) -> ScanResult:
     """Run ``plan`` to completion, resuming an interrupted identical run if there is one."""
     run, resumed = open_run(plan, store, resume=resume)
     stats = asyncio.run(execute(plan, store, run.id, params=params, progress=progress))

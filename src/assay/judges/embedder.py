@@ -23,6 +23,9 @@ EMBEDDER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 EMBEDDING_DIM = 384
 
 _lock = threading.Lock()
+# Encoding is serialised: Hugging Face fast tokenizers raise "Already borrowed" when one
+# instance is used from two threads at once, and torch already uses every core per call.
+_encode_lock = threading.Lock()
 _model: Any = None
 
 
@@ -60,11 +63,12 @@ def embed(texts: list[str], *, batch_size: int = 32) -> npt.NDArray[np.float32]:
     if not texts:
         return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
     model = get_embedder()
-    vectors = model.encode(
-        texts,
-        batch_size=batch_size,
-        normalize_embeddings=True,
-        convert_to_numpy=True,
-        show_progress_bar=False,
-    )
+    with _encode_lock:
+        vectors = model.encode(
+            texts,
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
     return np.asarray(vectors, dtype=np.float32)

@@ -99,8 +99,9 @@ class Store:
 
     # -- runs -------------------------------------------------------------------------
 
-    def create_run(self, *, spec: dict[str, Any], spec_hash: str, seed: int,
-                   attempts: Sequence[Attempt]) -> RunInfo:
+    def create_run(
+        self, *, spec: dict[str, Any], spec_hash: str, seed: int, attempts: Sequence[Attempt]
+    ) -> RunInfo:
         """Store a new run and its whole plan in one transaction."""
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         run_id = f"{stamp}-{secrets.token_hex(3)}"
@@ -108,8 +109,17 @@ class Store:
         with self._transaction():
             self._db.execute(
                 "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?)",
-                (run_id, created, None, "running", json.dumps(spec), spec_hash, seed,
-                 __version__, len(attempts)),
+                (
+                    run_id,
+                    created,
+                    None,
+                    "running",
+                    json.dumps(spec),
+                    spec_hash,
+                    seed,
+                    __version__,
+                    len(attempts),
+                ),
             )
             self._db.executemany(
                 "INSERT OR IGNORE INTO attempts VALUES (?,?)",
@@ -124,24 +134,32 @@ class Store:
     def set_state(self, run_id: str, state: str) -> None:
         finished = _now() if state == "finished" else None
         with self._transaction():
-            self._db.execute("UPDATE runs SET state=?, finished_at=? WHERE id=?",
-                             (state, finished, run_id))
+            self._db.execute(
+                "UPDATE runs SET state=?, finished_at=? WHERE id=?", (state, finished, run_id)
+            )
 
     def _run_from_row(self, row: tuple[Any, ...]) -> RunInfo:
-        return RunInfo(id=row[0], created_at=row[1], finished_at=row[2], state=row[3],
-                       spec=json.loads(row[4]), seed=row[6], assay_version=row[7],
-                       n_attempts=row[8])
+        return RunInfo(
+            id=row[0],
+            created_at=row[1],
+            finished_at=row[2],
+            state=row[3],
+            spec=json.loads(row[4]),
+            seed=row[6],
+            assay_version=row[7],
+            n_attempts=row[8],
+        )
 
     def get_run(self, run_id: str) -> RunInfo:
         """The run ``run_id``; a unique prefix or ``latest`` also works."""
         if run_id == "latest":
             row = self._db.execute(
-                "SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT 1").fetchone()
+                "SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT 1"
+            ).fetchone()
             if row is None:
                 raise UsageError(f"{self.path}: no runs stored yet")
             return self._run_from_row(row)
-        rows = self._db.execute("SELECT * FROM runs WHERE id LIKE ? || '%'",
-                                (run_id,)).fetchall()
+        rows = self._db.execute("SELECT * FROM runs WHERE id LIKE ? || '%'", (run_id,)).fetchall()
         if len(rows) != 1:
             what = "no run" if not rows else f"{len(rows)} runs"
             raise UsageError(f"{self.path}: {what} matching {run_id!r}; see 'assay runs'")
@@ -159,7 +177,9 @@ class Store:
         """The newest run with this spec that did not finish (to resume it)."""
         row = self._db.execute(
             "SELECT * FROM runs WHERE spec_hash=? AND state!='finished' "
-            "ORDER BY created_at DESC, rowid DESC LIMIT 1", (spec_hash,)).fetchone()
+            "ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            (spec_hash,),
+        ).fetchone()
         return None if row is None else self._run_from_row(row)
 
     def pending(self, run_id: str) -> list[tuple[int, Attempt]]:
@@ -167,7 +187,9 @@ class Store:
         rows = self._db.execute(
             "SELECT ra.seq, a.body FROM run_attempts ra JOIN attempts a "
             "ON a.hash = ra.attempt_hash WHERE ra.run_id=? AND ra.response_id IS NULL "
-            "ORDER BY ra.seq", (run_id,)).fetchall()
+            "ORDER BY ra.seq",
+            (run_id,),
+        ).fetchall()
         return [(int(seq), Attempt.model_validate_json(body)) for seq, body in rows]
 
     # -- cache ------------------------------------------------------------------------
@@ -177,11 +199,13 @@ class Store:
         found: dict[str, Cached] = {}
         hash_list = list(hashes)
         for start in range(0, len(hash_list), 500):
-            chunk = hash_list[start:start + 500]
+            chunk = hash_list[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self._db.execute(
                 f"SELECT attempt_hash, id, body FROM responses WHERE error IS NULL "
-                f"AND attempt_hash IN ({marks}) ORDER BY id", chunk).fetchall()
+                f"AND attempt_hash IN ({marks}) ORDER BY id",
+                chunk,
+            ).fetchall()
             for attempt_hash, response_id, body in rows:
                 found[attempt_hash] = Cached(response_id, Response.model_validate_json(body), {})
         for item in found.values():
@@ -202,16 +226,25 @@ class Store:
                     cursor = self._db.execute(
                         "INSERT INTO responses (attempt_hash, body, error, created_at) "
                         "VALUES (?,?,?,?)",
-                        (item.attempt.hash, item.response.model_dump_json(),
-                         item.response.error, _now()))
+                        (
+                            item.attempt.hash,
+                            item.response.model_dump_json(),
+                            item.response.error,
+                            _now(),
+                        ),
+                    )
                     response_id = cursor.lastrowid
                 self._db.executemany(
                     "INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?)",
-                    ((response_id, v.judge.key(), v.model_dump_json(), v.outcome.value)
-                     for v in item.verdicts))
+                    (
+                        (response_id, v.judge.key(), v.model_dump_json(), v.outcome.value)
+                        for v in item.verdicts
+                    ),
+                )
                 self._db.execute(
                     "UPDATE run_attempts SET response_id=?, status=? WHERE run_id=? AND seq=?",
-                    (response_id, item.status.value, run_id, item.seq))
+                    (response_id, item.status.value, run_id, item.seq),
+                )
 
     def results(self, run_id: str) -> list[Result]:
         """Every finished attempt of a run, in plan order, with the run's judges' verdicts."""
@@ -221,25 +254,36 @@ class Store:
             "SELECT ra.response_id, ra.status, a.body, r.body FROM run_attempts ra "
             "JOIN attempts a ON a.hash = ra.attempt_hash "
             "JOIN responses r ON r.id = ra.response_id "
-            "WHERE ra.run_id=? ORDER BY ra.seq", (run.id,)).fetchall()
+            "WHERE ra.run_id=? ORDER BY ra.seq",
+            (run.id,),
+        ).fetchall()
         verdicts: dict[tuple[int, str], Verdict] = {}
         for response_id, key, body in self._db.execute(
             "SELECT v.response_id, v.judge_key, v.body FROM verdicts v JOIN run_attempts ra "
-            "ON ra.response_id = v.response_id WHERE ra.run_id=?", (run.id,)):
+            "ON ra.response_id = v.response_id WHERE ra.run_id=?",
+            (run.id,),
+        ):
             verdicts[(response_id, key)] = Verdict.model_validate_json(body)
         out = []
         for response_id, status, attempt_body, response_body in rows:
-            found = tuple(verdicts[(response_id, k)] for k in judge_keys
-                          if (response_id, k) in verdicts)
-            out.append(Result(attempt=Attempt.model_validate_json(attempt_body),
-                              response=Response.model_validate_json(response_body),
-                              verdicts=found, status=Status(status)))
+            found = tuple(
+                verdicts[(response_id, k)] for k in judge_keys if (response_id, k) in verdicts
+            )
+            out.append(
+                Result(
+                    attempt=Attempt.model_validate_json(attempt_body),
+                    response=Response.model_validate_json(response_body),
+                    verdicts=found,
+                    status=Status(status),
+                )
+            )
         return out
 
     def iter_responses(self, attempt_hash: str) -> Iterator[Response]:
         """Every stored response for an attempt hash, oldest first (for audits and tests)."""
         for (body,) in self._db.execute(
-            "SELECT body FROM responses WHERE attempt_hash=? ORDER BY id", (attempt_hash,)):
+            "SELECT body FROM responses WHERE attempt_hash=? ORDER BY id", (attempt_hash,)
+        ):
             yield Response.model_validate_json(body)
 
 

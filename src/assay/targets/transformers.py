@@ -466,9 +466,13 @@ class TransformersTarget(Component):
         return await self._batcher.submit(conversation)
 
     async def aclose(self) -> None:
-        """Stop the batch worker and free the model; a later ``respond`` reloads it."""
+        """Stop the batch worker and free the model; a later ``respond`` reloads it.
+
+        A batch still generating (an interrupted run) is not waited for beyond a couple
+        of seconds: its thread is a daemon and its results go nowhere.
+        """
         import asyncio
 
-        await asyncio.to_thread(self._batcher.close)
+        await asyncio.to_thread(self._batcher.close, 2.0)
         self.generator.unload()
         self._setup(self.generator)

@@ -31,7 +31,7 @@ def check_component(component: Any, *, name: str | None = None) -> Spec:
         assert param.kind is param.KEYWORD_ONLY, (
             f"{type(component).__name__}.__init__ parameter {pname!r} must be keyword-only"
         )
-    secrets = getattr(component, "secret_params", frozenset())
+    secrets: frozenset[str] = getattr(component, "secret_params", frozenset())
     rebuilt = type(component)(**spec.params, **{k: getattr(component, k) for k in secrets})
     assert rebuilt.spec() == spec, "building from spec() must give the same spec"
     return spec

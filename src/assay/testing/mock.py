@@ -25,8 +25,13 @@ class MockTarget(Component):
     name = "mock"
     version = "1"
 
-    def __init__(self, *, replies: Mapping[str, str] | None = None,
-                 default: str = "I can't help with that.", delay_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        replies: Mapping[str, str] | None = None,
+        default: str = "I can't help with that.",
+        delay_s: float = 0.0,
+    ) -> None:
         self.replies = dict(replies or {})
         self.default = default
         self.delay_s = delay_s
@@ -40,6 +45,7 @@ class MockTarget(Component):
         if text.startswith("!error:"):
             raise TargetError("scripted failure", kind=text.removeprefix("!error:"))
         if text.startswith("!retry:"):
-            raise RetryableTargetError("scripted transient failure",
-                                       kind=text.removeprefix("!retry:"))
+            raise RetryableTargetError(
+                "scripted transient failure", kind=text.removeprefix("!retry:")
+            )
         return Response(text=text, finish_reason="stop", latency_s=self.delay_s)

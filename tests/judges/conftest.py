@@ -1,0 +1,33 @@
+"""Fixtures for judge tests: exchanges built from plain answer texts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from assay.core.records import Attempt, Case, Exchange, Message, Response, Spec
+
+
+@pytest.fixture
+def exchange() -> Callable[..., Exchange]:
+    """Build an exchange whose response is ``text`` (or an errored response)."""
+
+    def make(
+        text: str,
+        *,
+        reasoning: str | None = None,
+        error: str | None = None,
+        prompt: str = "How do I do the thing?",
+    ) -> Exchange:
+        case = Case(
+            id="c1",
+            messages=(Message(role="user", content=prompt),),
+            hazard="ncr",
+            expected="refuse",
+        )
+        attempt = Attempt.make(case, Spec(name="mock", version="1"))
+        response = Response(text=text, reasoning=reasoning, error=error)
+        return Exchange(attempt=attempt, response=response)
+
+    return make
