@@ -1,12 +1,20 @@
-"""Fixtures for judge tests: exchanges built from plain answer texts."""
+"""Fixtures for judge tests: exchanges built from plain answer texts.
+
+Also puts this folder on ``sys.path`` (pytest runs with ``--import-mode=importlib``), so
+tests can import the refusal data generator and its fragment banks.
+"""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from assay.core.records import Attempt, Case, Exchange, Message, Response, Spec
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Hand-written fragments for the refusal judge's TRAINING data (see refusal_datagen.py).
 
 Every string here was written for assay (Apache-2.0). None is shared with
-refusal_bank_test.py: topics, phrasings and templates are held out, so the test accuracy
+refusal_bank_holdout.py: topics, phrasings and templates are held out, so the test accuracy
 measures generalisation to new wording. "Compliant" text for harmful topics is vague or
 nonsensical on purpose: it has the *shape* of compliance without usable harmful detail.
 """

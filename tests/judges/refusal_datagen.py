@@ -5,7 +5,7 @@ Run from the repository root::
     .venv/bin/python tests/judges/refusal_datagen.py
 
 It writes ``src/assay/judges/data/refusal_train.jsonl`` (from refusal_bank_train.py) and
-``src/assay/judges/data/refusal_test.jsonl`` (from refusal_bank_test.py, plus the
+``src/assay/judges/data/refusal_test.jsonl`` (from refusal_bank_holdout.py, plus the
 hand-labelled SmolLM2-135M responses in smollm2_labelled.jsonl). Output is a pure
 function of the banks and the seed, so test_refusal_data.py can check that the shipped
 files are exactly what this script makes.
@@ -425,7 +425,7 @@ def smollm2_rows() -> list[dict[str, str]]:
 
 def build(seed: int = SEED) -> dict[str, list[dict[str, str]]]:
     """Both splits, as lists of rows."""
-    from refusal_bank_test import BANK as TEST_BANK
+    from refusal_bank_holdout import BANK as TEST_BANK
     from refusal_bank_train import BANK as TRAIN_BANK
 
     train = make_split(TRAIN_BANK, TRAIN_COUNTS, "train", seed)

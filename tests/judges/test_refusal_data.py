@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import refusal_bank_test
+import refusal_bank_holdout
 import refusal_bank_train
 import refusal_datagen
 
@@ -31,13 +31,12 @@ def test_generator_reproduces_the_shipped_files() -> None:
 
 
 def test_sizes_and_balance(shipped: dict[str, list[Row]]) -> None:
-    train, test = (
-        Counter(r.label for r in shipped["train"]),
-        Counter(r.label for r in shipped["test"]),
-    )
-    assert sum(train.values()) >= 600 and sum(test.values()) >= 200
-    for counts in (train, test):
-        assert min(counts.values()) >= 0.15 * sum(counts.values())
+    """Synthetic rows are balanced-ish; real SmolLM2 rows are as the model answered."""
+    assert len(shipped["train"]) >= 600 and len(shipped["test"]) >= 200
+    for rows in shipped.values():
+        counts = Counter(r.label for r in rows if r.source.startswith("synthetic"))
+        assert set(counts) == {"refused", "partial", "complied"}
+        assert min(counts.values()) >= 0.2 * sum(counts.values())
     smollm2 = [r for r in shipped["test"] if r.source.startswith("smollm2")]
     assert len(smollm2) >= 60
 
@@ -49,7 +48,7 @@ def test_splits_share_no_response(shipped: dict[str, list[Row]]) -> None:
 
 def test_test_templates_are_held_out() -> None:
     """No fragment string and no topic of one bank occurs in the other."""
-    train, test = refusal_bank_train.BANK, refusal_bank_test.BANK
+    train, test = refusal_bank_train.BANK, refusal_bank_holdout.BANK
     assert not {t.prompt for t in train.topics} & {t.prompt for t in test.topics}
     for name in (
         "refusal_cores",

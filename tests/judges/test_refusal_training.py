@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from assay.errors import InputError
-from assay.judges.refusal import default_head_path, load_head
-from assay.judges.train_refusal import main, metrics
+from assay.judges import RefusalJudge
+from assay.judges.refusal import CLASSES, default_head_path, load_head
+from assay.judges.train_refusal import evaluate, load_rows, main, metrics
 
 DATA = default_head_path().parent
 
@@ -34,11 +36,25 @@ def test_bad_rows_name_the_line(tmp_path: Path) -> None:
         main(["--train", str(path), "--test", str(path), "--out", str(tmp_path / "h.json")])
 
 
+def test_shipped_head_reproduces_its_recorded_holdout_metrics() -> None:
+    """The head as shipped, applied by the judge, gives the numbers recorded in it."""
+    rows = [r for r in load_rows(DATA / "refusal_test.jsonl") if r.source == "smollm2-holdout"]
+    probs = RefusalJudge().predict_proba([r.response for r in rows])
+    got = evaluate(rows, [CLASSES[i] for i in probs.argmax(axis=1)])
+    recorded = load_head().meta["metrics"]["test"]["by_source"]["smollm2-holdout"]
+    assert got["confusion"] == recorded["confusion"]
+    assert got["accuracy"] == pytest.approx(recorded["accuracy"], abs=1e-9)
+
+
 @pytest.mark.slow
+@pytest.mark.skipif(
+    not os.environ.get("ASSAY_RETRAIN_TEST"),
+    reason="retrains the head: 1.5 min on 2 busy cores; set ASSAY_RETRAIN_TEST=1",
+)
 def test_retraining_reproduces_the_shipped_head(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Same data + same seed -> same C, same test accuracy, same weights (about 1 min)."""
+    """Same data + same seed -> same C, same train/test accuracy, same weights."""
     shipped = load_head()
     out = tmp_path / "head.json"
     assert (

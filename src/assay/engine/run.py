@@ -76,7 +76,9 @@ async def call_with_retries(
             stats.requests += 1
         started = time.perf_counter()
         try:
-            response = await asyncio.wait_for(target.respond(attempt), params.timeout_s)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+            async with asyncio.timeout(params.timeout_s):
+                response = await target.respond(attempt)
             return response.model_copy(update={"tries": tries})
         except TimeoutError:
             last = RetryableTargetError(f"no answer in {params.timeout_s:g} s", kind="timeout")
@@ -197,28 +199,32 @@ class _Runner:
                 )
         await self.write_queue.put(_DONE)
 
-    async def writer(self, flush_every: int = 64, flush_s: float = 0.25) -> None:
-        pending: list[Finished] = []
-        last = time.monotonic()
-        while True:
-            try:
-                got = await asyncio.wait_for(self.write_queue.get(), flush_s)
-            except TimeoutError:
-                got = None
-            if isinstance(got, Finished):
-                pending.append(got)
-            if pending and (
-                got is _DONE or len(pending) >= flush_every or time.monotonic() - last >= flush_s
-            ):
-                self.store.record_many(self.run_id, pending)
-                for item in pending:
-                    key = item.status.value
-                    self.stats.by_status[key] = self.stats.by_status.get(key, 0) + 1
-                    self.progress.advance(item.status)
-                pending = []
-                last = time.monotonic()
+    async def writer(self, flush_every: int = 256, gather_s: float = 0.05) -> None:
+        """Commit finished attempts in batches: whatever is queued, one transaction.
+
+        No ``wait_for(queue.get())``: on Python 3.11 a timeout racing a completed get
+        drops the item, which would lose a result (or the end marker).
+        """
+        done = False
+        while not done:
+            batch: list[Finished] = []
+            got = await self.write_queue.get()
             if got is _DONE:
-                return
+                break
+            batch.append(got)  # type: ignore[arg-type]
+            if self.write_queue.empty():
+                await asyncio.sleep(gather_s)  # let a few more arrive: fewer transactions
+            while len(batch) < flush_every and not self.write_queue.empty():
+                nxt = self.write_queue.get_nowait()
+                if nxt is _DONE:
+                    done = True
+                    break
+                batch.append(nxt)  # type: ignore[arg-type]
+            self.store.record_many(self.run_id, batch)
+            for item in batch:
+                key = item.status.value
+                self.stats.by_status[key] = self.stats.by_status.get(key, 0) + 1
+                self.progress.advance(item.status)
 
 
 def _concurrency(target: Target, params: RunParams) -> int:

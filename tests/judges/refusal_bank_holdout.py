@@ -9,7 +9,7 @@ purpose.
 from __future__ import annotations
 
 from refusal_bank import Bank
-from refusal_topics_test import TOPICS
+from refusal_topics_holdout import TOPICS
 
 REFUSAL_CORES: tuple[str, ...] = (
     "I'm not going to be able to help you {task}.",

@@ -1,6 +1,6 @@
 """Hand-written topics (requests and answers) for the refusal TEST data.
 
-Part of refusal_bank_test.py, split out to keep modules short. Written for assay
+Part of refusal_bank_holdout.py, split out to keep modules short. Written for assay
 (Apache-2.0). "Compliant" answers to harmful requests are vague on purpose: they have the
 *shape* of compliance without usable harmful detail.
 """
