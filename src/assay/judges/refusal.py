@@ -19,8 +19,8 @@ cannot disagree), each view a unit vector, concatenated:
   by the shipped head.
 
 Cheap lexical features (length, list/code markers, refusal phrases) were measured and
-left out: they made the head lean on stock phrases and lowered accuracy on refusals
-phrased in new words (see docs/judges.md). The head's arithmetic is plain numpy;
+left out: they made the head lean on stock phrases and lowered accuracy on held-out
+phrasings (see docs/judges.md). The head's arithmetic is plain numpy;
 scikit-learn is needed only to train.
 """
 

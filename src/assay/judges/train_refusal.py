@@ -251,7 +251,7 @@ def format_report(report: dict[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point; returns the exit code."""
     parser = argparse.ArgumentParser(
-        prog="python -m assay.judges.train_refusal", description=__doc__.split("\n\n")[0]
+        prog="python -m assay.judges.train_refusal", description=(__doc__ or "").split("\n\n")[0]
     )
     parser.add_argument("--train", type=Path, default=DATA_DIR / "refusal_train.jsonl")
     parser.add_argument("--test", type=Path, default=DATA_DIR / "refusal_test.jsonl")

@@ -158,6 +158,11 @@ class _Handler:
             ValueError,
         ):
             return
+        except asyncio.CancelledError:
+            # The server is stopping. Ending normally instead of re-raising avoids Python
+            # 3.11's streams callback calling exception() on a cancelled task and logging
+            # a spurious traceback; nobody awaits this task but the shutdown itself.
+            return
         finally:
             if task is not None:
                 self.tasks.discard(task)
