@@ -14,8 +14,15 @@ from assay.testing.contract import check_attack, check_judge, check_metric, chec
 # component must not load a model or open a connection (that happens on first use).
 EXAMPLE_PARAMS: dict[tuple[str, str], dict[str, Any]] = {
     ("targets", "openai"): {"base_url": "http://127.0.0.1:9/v1", "model": "m"},
-    ("targets", "transformers"): {"path": "."},
 }
+
+
+def _example_params(group: str, name: str) -> dict[str, Any]:
+    if (group, name) == ("targets", "transformers"):
+        from assay.targets.embedded import embedded_model_file
+
+        return {"path": str(embedded_model_file())}
+    return EXAMPLE_PARAMS.get((group, name), {})
 CHECKS = {
     "targets": check_target,
     "judges": check_judge,
@@ -30,7 +37,7 @@ def _cases() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("group", "name"), _cases())
 def test_plugin_contract(group: str, name: str) -> None:
-    component = registry.create(group, name, **EXAMPLE_PARAMS.get((group, name), {}))
+    component = registry.create(group, name, **_example_params(group, name))
     CHECKS[group](component, name=name)
 
 

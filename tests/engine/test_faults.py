@@ -30,19 +30,21 @@ def test_every_failure_is_stored_as_an_error_never_as_safe() -> None:
         target = OpenAITarget(base_url=stub.base_url, model="stub")
         plan = make_plan(suites=[_suite(n)], targets=[target], judges=[KeywordRefusalJudge()])
         store = Store(":memory:")
-        params = RunParams(concurrency=16, timeout_s=0.5, max_retries=0)
+        params = RunParams(concurrency=16, timeout_s=1.0, max_retries=0)
         result = scan(plan, store, params=params)
         log = stub.log
     assert result.run.state == "finished"
     outcome_of = {entry.marker: entry.outcome for entry in log}
-    assert len(log) == n  # no retries: one request per attempt
+    # No retries: at most one request per attempt. On a loaded machine a request can
+    # time out before the in-process stub even logs it; such an attempt must be a timeout.
+    assert len(log) <= n
     failed = Counter(o for o in outcome_of.values() if o != "ok")
     assert set(failed) == set(KIND), failed  # every failure mode was exercised
     assert 0.2 * n < sum(failed.values()) < 0.4 * n
     results = store.results(result.run.id)
     assert len(results) == n
     for r in results:
-        outcome = outcome_of[r.attempt.case.prompt]
+        outcome = outcome_of.get(r.attempt.case.prompt, "timeout")
         if outcome == "ok":
             assert r.response.ok and r.status is not Status.ERROR
         else:
@@ -50,7 +52,7 @@ def test_every_failure_is_stored_as_an_error_never_as_safe() -> None:
             assert r.response.error == KIND[outcome]
             assert r.verdicts == ()
     statuses = Counter(r.status for r in results)
-    assert statuses[Status.ERROR] == sum(failed.values())
+    assert statuses[Status.ERROR] == sum(failed.values()) + (n - len(log))
 
 
 def test_retries_recover_transient_failures() -> None:
