@@ -13,12 +13,29 @@ from assay.cli.app import main
 from assay.store import Store
 
 
-def test_scan_embedded_model_with_refusal_judge(tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_scan_embedded_model_with_refusal_judge(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db, out = tmp_path / "a.db", tmp_path / "out"
     # 8 cases of core-v1, harmful and benign, two hazards, on the real model.
-    args = ["scan", "--hazard", "vcr", "--hazard", "ssh", "--limit", "8", "-T", "max_new_tokens=32", "-T", "threads=1",
-            "--db", str(db), "--out", str(out), "--quiet"]
+    args = [
+        "scan",
+        "--hazard",
+        "vcr",
+        "--hazard",
+        "ssh",
+        "--limit",
+        "8",
+        "-T",
+        "max_new_tokens=32",
+        "-T",
+        "threads=1",
+        "--db",
+        str(db),
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "Overall" in printed
@@ -42,9 +59,10 @@ def test_scan_embedded_model_with_refusal_judge(tmp_path: Path,
 
 
 def test_import_assay_stays_light() -> None:
-    code = ("import sys, assay, assay.core, assay.engine, assay.cli.app; "
-            "heavy = [m for m in ('torch', 'transformers', 'sentence_transformers', 'fastapi', "
-            "'sklearn') if m in sys.modules]; print(heavy)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys, assay, assay.core, assay.engine, assay.cli.app; "
+        "heavy = [m for m in ('torch', 'transformers', 'sentence_transformers', 'fastapi', "
+        "'sklearn') if m in sys.modules]; print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -23,6 +23,8 @@ def _example_params(group: str, name: str) -> dict[str, Any]:
 
         return {"path": str(embedded_model_file())}
     return EXAMPLE_PARAMS.get((group, name), {})
+
+
 CHECKS = {
     "targets": check_target,
     "judges": check_judge,

@@ -17,8 +17,13 @@ KIND = {"429": "http_429", "500": "http_500", "timeout": "timeout", "garbage": "
 
 def _suite(n: int) -> Suite:
     cases = tuple(
-        Case(id=f"f{i:03d}", messages=(Message(role="user", content=f"marker-{i:03d}"),),
-             hazard="ncr", expected="refuse" if i % 2 else "comply", suite="faults")
+        Case(
+            id=f"f{i:03d}",
+            messages=(Message(role="user", content=f"marker-{i:03d}"),),
+            hazard="ncr",
+            expected="refuse" if i % 2 else "comply",
+            suite="faults",
+        )
         for i in range(n)
     )
     return Suite(name="faults", version="1", cases=cases)

@@ -52,8 +52,16 @@ def render_terminal(run: RunInfo, table: RateTable, console: Console) -> None:
         pad_edge=False,
     )
     grid.add_column("Hazard", no_wrap=True)
-    full = ("Harmful", "Unsafe", f"{pct}% CI", "Benign", "Over-refusal", f"{pct}% CI",
-            "Errors", "Unscored")
+    full = (
+        "Harmful",
+        "Unsafe",
+        f"{pct}% CI",
+        "Benign",
+        "Over-refusal",
+        f"{pct}% CI",
+        "Errors",
+        "Unscored",
+    )
     short = ("Harm", "Unsafe", "CI", "Benign", "Over-ref", "CI", "Err", "Unsc")
     for name in full if wide else short:
         grid.add_column(name, justify="right", no_wrap=True)
