@@ -233,3 +233,12 @@ def test_sigkill_then_resume_finishes_exactly_the_missing(tmp_path: Path) -> Non
     assert con.execute("SELECT COUNT(*) FROM run_attempts").fetchone()[0] == n
     per_attempt = con.execute("SELECT COUNT(*) FROM responses GROUP BY attempt_hash").fetchall()
     assert len(per_attempt) == n and {row[0] for row in per_attempt} == {1}
+
+
+def test_scoped_plugin_arguments() -> None:
+    from assay.cli.common import scoped
+
+    params = {"llamaguard.model": "lg", "batch_size": 8, "other.x": 1}
+    names = ["llamaguard", "refusal"]
+    assert scoped(params, "llamaguard", names) == {"model": "lg", "batch_size": 8, "other.x": 1}
+    assert scoped(params, "refusal", names) == {"batch_size": 8, "other.x": 1}

@@ -14,6 +14,8 @@ from assay.testing.contract import check_attack, check_judge, check_metric, chec
 # component must not load a model or open a connection (that happens on first use).
 EXAMPLE_PARAMS: dict[tuple[str, str], dict[str, Any]] = {
     ("targets", "openai"): {"base_url": "http://127.0.0.1:9/v1", "model": "m"},
+    ("judges", "llamaguard"): {"base_url": "http://127.0.0.1:9/v1", "model": "m"},
+    ("judges", "rubric"): {"base_url": "http://127.0.0.1:9/v1", "model": "m"},
 }
 
 

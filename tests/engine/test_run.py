@@ -164,3 +164,28 @@ async def test_interrupted_run_resumes_exactly_the_missing(suite_factory, judge)
     assert len(results) == 200
     assert len({r.attempt.hash for r in results}) == 200
     assert store.get_run(run.id).state == "finished"
+
+
+def test_unscored_verdicts_are_asked_again(suite) -> None:  # type: ignore[no-untyped-def]
+    calls: list[int] = []
+
+    class Moody:
+        def spec(self) -> Spec:
+            return Spec(name="moody")
+
+        async def judge(self, batch: Sequence[Exchange]) -> list[Verdict]:
+            from assay.core import Outcome
+
+            calls.append(len(batch))
+            if len(calls) == 1:
+                return [Verdict.unscored(self.spec(), "judge down") for _ in batch]
+            return [Verdict(judge=self.spec(), outcome=Outcome.REFUSED) for _ in batch]
+
+    store = Store(":memory:")
+    plan = make_plan(suites=[suite], targets=[MockTarget()], judges=[Moody()])
+    first = scan(plan, store, params=FAST)
+    assert {r.status for r in store.results(first.run.id)} == {Status.UNSCORED}
+    second = scan(plan, store, params=FAST, resume=False)
+    assert second.stats.cached == 20 and second.stats.sent == 0
+    assert {r.status for r in store.results(second.run.id)} != {Status.UNSCORED}
+    assert sum(calls) == 40

@@ -26,6 +26,23 @@ def parse_pairs(pairs: list[str] | None, *, option: str) -> dict[str, Any]:
     return out
 
 
+def scoped(params: dict[str, Any], name: str, names: list[str]) -> dict[str, Any]:
+    """The parameters meant for plugin ``name``.
+
+    ``KEY=V`` goes to every plugin of the option; ``NAME.KEY=V`` only to plugin ``NAME``
+    (so ``--judge llamaguard --judge refusal --judge-arg llamaguard.model=m`` works).
+    """
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        prefix, dot, rest = key.partition(".")
+        if dot and prefix in names:
+            if prefix == name:
+                out[rest] = value
+        else:
+            out[key] = value
+    return out
+
+
 def build(group: str, name: str, params: dict[str, Any], *, option: str) -> Any:
     """Instantiate a plugin; a wrong parameter becomes an error naming the option."""
     factory = registry.get(group, name)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from assay.cli.common import build, open_store, parse_pairs
+from assay.cli.common import build, open_store, parse_pairs, scoped
 from assay.core.protocols import Attack
 from assay.engine.plan import RunParams, make_plan
 from assay.engine.scan import scan as run_scan
@@ -25,7 +25,7 @@ def _suites(
     params = parse_pairs(args, option="--suite-arg")
     suites = []
     for ref in refs:
-        suite = load_suite(ref, **params)
+        suite = load_suite(ref, **scoped(params, ref, refs))
         suites.append(filter_suite(suite, hazards=hazards, limit=limit))
     if not any(len(s) for s in suites):
         raise InputError("no cases left after filtering", field="--hazard/--limit")
@@ -42,7 +42,8 @@ def scan_command(
         ),
     ] = None,
     suite_arg: Annotated[
-        list[str] | None, typer.Option(help="KEY=VALUE passed to the suite reader (e.g. path=...).")
+        list[str] | None,
+        typer.Option(help="KEY=VALUE for the suite readers; SUITE.KEY=VALUE for one."),
     ] = None,
     target: Annotated[str, typer.Option("--target", "-t", help="Target plugin.")] = "embedded",
     target_arg: Annotated[
@@ -57,7 +58,10 @@ def scan_command(
             "--judge", "-j", help="Judge plugin; the first decides the status. Repeatable."
         ),
     ] = None,
-    judge_arg: Annotated[list[str] | None, typer.Option(help="KEY=VALUE for the judges.")] = None,
+    judge_arg: Annotated[
+        list[str] | None,
+        typer.Option(help="KEY=VALUE for every judge; JUDGE.KEY=VALUE for one of them."),
+    ] = None,
     attack: Annotated[
         list[str] | None,
         typer.Option("--attack", "-a", help="Attack plugin; each adds its variants. Repeatable."),
@@ -95,8 +99,10 @@ def scan_command(
         "targets", target, parse_pairs(target_arg, option="--target-arg"), option="--target-arg"
     )
     judge_params = parse_pairs(judge_arg, option="--judge-arg")
+    judge_names = judge or ["refusal"]
     judges = [
-        build("judges", name, judge_params, option="--judge-arg") for name in (judge or ["refusal"])
+        build("judges", name, scoped(judge_params, name, judge_names), option="--judge-arg")
+        for name in judge_names
     ]
     attacks: list[Attack] = [
         build("attacks", name, {}, option="--attack") for name in (attack or [])

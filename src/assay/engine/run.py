@@ -22,7 +22,15 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from assay.core.protocols import Judge, Target
-from assay.core.records import Attempt, Exchange, Response, Status, Verdict, status_of
+from assay.core.records import (
+    Attempt,
+    Exchange,
+    Outcome,
+    Response,
+    Status,
+    Verdict,
+    status_of,
+)
 from assay.engine.plan import Plan, RunParams
 from assay.errors import RetryableTargetError, TargetError
 from assay.store.sqlite import Cached, Finished, Store
@@ -112,6 +120,19 @@ class _Item:
     cached: Cached | None = None
 
 
+def _reusable(item: _Item, key: str) -> Verdict | None:
+    """A stored verdict of this judge on this response, unless it was unscored.
+
+    An unscored verdict (judge down, unparsable output) is asked again, like an error.
+    """
+    if item.cached is None:
+        return None
+    verdict = item.cached.verdicts.get(key)
+    if verdict is None or verdict.outcome is Outcome.UNSCORED:
+        return None
+    return verdict
+
+
 async def _judge_batch(judges: Sequence[Judge], items: Sequence[_Item]) -> list[list[Verdict]]:
     """Verdicts per item, per judge; cached verdicts reused, judge failures -> unscored."""
     out: list[list[Verdict]] = [[] for _ in items]
@@ -119,9 +140,7 @@ async def _judge_batch(judges: Sequence[Judge], items: Sequence[_Item]) -> list[
         spec = judge.spec()
         key = spec.key()
         todo = [
-            i
-            for i, item in enumerate(items)
-            if item.response.ok and not (item.cached is not None and key in item.cached.verdicts)
+            i for i, item in enumerate(items) if item.response.ok and _reusable(item, key) is None
         ]
         fresh: dict[int, Verdict] = {}
         if todo:
@@ -137,8 +156,8 @@ async def _judge_batch(judges: Sequence[Judge], items: Sequence[_Item]) -> list[
         for i, item in enumerate(items):
             if i in fresh:
                 out[i].append(fresh[i])
-            elif item.cached is not None and key in item.cached.verdicts:
-                out[i].append(item.cached.verdicts[key])
+            elif (reused := _reusable(item, key)) is not None:
+                out[i].append(reused)
     return out
 
 

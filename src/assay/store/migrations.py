@@ -46,4 +46,20 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX run_attempts_pending ON run_attempts(run_id, response_id);
     """,
+    # 2: judge evaluations on labelled data (assay judges eval).
+    """
+    CREATE TABLE judge_evals (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        judge_name TEXT NOT NULL,
+        judge_key TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        data_path TEXT NOT NULL,
+        data_sha256 TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        metrics TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX judge_evals_name ON judge_evals(judge_name, id);
+    CREATE INDEX judge_evals_key ON judge_evals(judge_key, id);
+    """,
 )

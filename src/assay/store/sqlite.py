@@ -286,6 +286,86 @@ class Store:
         ):
             yield Response.model_validate_json(body)
 
+    # -- judge evaluations --------------------------------------------------------------
+
+    _JUDGE_EVAL_COLUMNS = (
+        "id, judge_name, judge_key, spec, data_path, data_sha256, n, metrics, created_at"
+    )
+
+    def save_judge_eval(
+        self,
+        *,
+        judge: Spec,
+        data_path: str,
+        data_sha256: str,
+        n: int,
+        metrics: dict[str, Any],
+    ) -> int:
+        """Store one judge evaluation (``metrics`` is any JSON object); returns its id."""
+        with self._transaction():
+            cursor = self._db.execute(
+                "INSERT INTO judge_evals (judge_name, judge_key, spec, data_path, "
+                "data_sha256, n, metrics, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    judge.name,
+                    judge.key(),
+                    judge.model_dump_json(),
+                    data_path,
+                    data_sha256,
+                    n,
+                    json.dumps(metrics),
+                    _now(),
+                ),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def latest_judge_eval(self, judge_key_or_name: str) -> dict[str, Any] | None:
+        """The newest evaluation of a judge, by spec key or by name; ``None`` if none."""
+        row = self._db.execute(
+            f"SELECT {self._JUDGE_EVAL_COLUMNS} FROM judge_evals "
+            "WHERE judge_key=? OR judge_name=? ORDER BY id DESC LIMIT 1",
+            (judge_key_or_name, judge_key_or_name),
+        ).fetchone()
+        return None if row is None else self._judge_eval_from_row(row)
+
+    def list_judge_evals(self, *, latest_only: bool = False) -> list[dict[str, Any]]:
+        """Stored judge evaluations, newest first; ``latest_only`` keeps the newest one
+        per (judge spec key, data file hash, ``metrics["threshold"]``).
+
+        Each is a dict: ``id``, ``judge_name``, ``judge_key``, ``spec`` (the judge's spec
+        dump), ``data_path``, ``data_sha256``, ``n``, ``metrics`` (the stored JSON object)
+        and ``created_at``.
+        """
+        rows = self._db.execute(
+            f"SELECT {self._JUDGE_EVAL_COLUMNS} FROM judge_evals ORDER BY id DESC"
+        ).fetchall()
+        out: list[dict[str, Any]] = []
+        seen: set[tuple[str, str, str]] = set()
+        for row in rows:
+            item = self._judge_eval_from_row(row)
+            if latest_only:
+                threshold = item["metrics"].get("threshold")
+                key = (item["judge_key"], item["data_sha256"], json.dumps(threshold))
+                if key in seen:
+                    continue
+                seen.add(key)
+            out.append(item)
+        return out
+
+    @staticmethod
+    def _judge_eval_from_row(row: tuple[Any, ...]) -> dict[str, Any]:
+        return {
+            "id": int(row[0]),
+            "judge_name": row[1],
+            "judge_key": row[2],
+            "spec": json.loads(row[3]),
+            "data_path": row[4],
+            "data_sha256": row[5],
+            "n": int(row[6]),
+            "metrics": json.loads(row[7]),
+            "created_at": row[8],
+        }
+
 
 def _spec_key(spec_dump: dict[str, Any]) -> str:
     return Spec.model_validate(spec_dump).key()
