@@ -91,7 +91,7 @@ def _hazard(make, hazard: str, n: int, k_unsafe: int, *, errors: int = 0) -> lis
 
 
 def test_interval_range_spans_grades_on_small_samples(make) -> None:  # type: ignore[no-untyped-def]
-    results = _hazard(make, "vcr", 60, 6)  # u = 0.1, Wilson about 4.7-20.2 %
+    results = _hazard(make, "vcr", 60, 6)  # u = 0.1, Wilson about 4.7-20.1 %
     table = GradeMetric(reference={"vcr": 0.1}).compute(results)
     row = table.row("vcr")
     low, high = wilson(6, 60)

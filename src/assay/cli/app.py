@@ -21,10 +21,11 @@ err_console = Console(stderr=True)
 
 
 def _register() -> None:
-    from assay.cli import plugins, runs, scan
+    from assay.cli import judges, plugins, runs, scan
 
     scan.register(app)
     runs.register(app)
+    judges.register(app)
     plugins.register(app)
 
 

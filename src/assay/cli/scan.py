@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -30,6 +30,17 @@ def _suites(
     if not any(len(s) for s in suites):
         raise InputError("no cases left after filtering", field="--hazard/--limit")
     return suites
+
+
+def _target(name: str, params: dict[str, Any]) -> Any:
+    """A target plugin, or ``judge:NAME``: a guard (any judge) evaluated as the target."""
+    if name.startswith("judge:"):
+        own: dict[str, Any] = {
+            k: params.pop(k) for k in ("threshold", "as_response") if k in params
+        }
+        params = {"judge": name.removeprefix("judge:"), "judge_params": params, **own}
+        name = "judge"
+    return build("targets", name, params, option="--target-arg")
 
 
 def scan_command(
@@ -95,9 +106,7 @@ def scan_command(
     """Scan a target with suites, attacks and judges; store everything; write a report."""
     console = Console()
     suites = _suites(suite or ["core-v1"], suite_arg, hazard, limit)
-    the_target = build(
-        "targets", target, parse_pairs(target_arg, option="--target-arg"), option="--target-arg"
-    )
+    the_target = _target(target, parse_pairs(target_arg, option="--target-arg"))
     judge_params = parse_pairs(judge_arg, option="--judge-arg")
     judge_names = judge or ["refusal"]
     judges = [

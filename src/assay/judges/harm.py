@@ -210,7 +210,10 @@ class HarmHead:
             raise UsageError(f"harm head hazard codes {data.get('hazard_codes')} != {HAZARD_CODES}")
         coef = np.asarray(data["coef"], dtype=np.float64)
         hazard_coef = np.asarray(data["hazard_coef"], dtype=np.float64)
-        if coef.shape != (EMBEDDING_DIM,) or hazard_coef.shape != (len(HAZARD_CODES), EMBEDDING_DIM):
+        if coef.shape != (EMBEDDING_DIM,) or hazard_coef.shape != (
+            len(HAZARD_CODES),
+            EMBEDDING_DIM,
+        ):
             raise UsageError(f"harm head weights have shapes {coef.shape}, {hazard_coef.shape}")
         known = {
             "format", "embedder", "precision", "max_tokens", "hazard_codes", "coef",
