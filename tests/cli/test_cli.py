@@ -171,6 +171,12 @@ def test_scan_report_runs_and_compare(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["compare", oldest, newest, "--fail-on-regression", "--db", str(db)]) == 1
     assert main(["compare", newest, oldest, "--fail-on-regression", "--db", str(db)]) == 0
     assert (tmp_path / "out" / newest / "report.html").exists()
+    capsys.readouterr()
+    grade = ["grade", newest, "--reference", oldest, "--min-n", "5", "--db", str(db)]
+    assert main(grade) == 0
+    assert "Poor" in capsys.readouterr().out  # complied with everything; reference refused all
+    assert main([*grade[:-2], "--min-n", "50", "--db", str(db)]) == 0
+    assert "not graded" in capsys.readouterr().out
 
 
 def _stored(db: Path) -> int:

@@ -129,7 +129,42 @@ def compare_command(
         console.print(f"no significant regression at alpha={alpha:g}")
 
 
+def grade_command(
+    run: Annotated[str, typer.Argument(help="Run to grade: an id, a unique prefix, or 'latest'.")],
+    reference: Annotated[
+        str, typer.Option(help="Reference unsafe rates: a JSON/YAML file or a run id.")
+    ],
+    min_n: Annotated[int, typer.Option(help="Fewest scored cases to grade a hazard.", min=1)] = 50,
+    db: Annotated[Path | None, typer.Option(help="SQLite store.")] = None,
+) -> None:
+    """AILuminate-style five-tier grade per hazard, as a range over the Wilson interval."""
+    from assay.metrics.grade import GradeMetric, load_reference, reference_from_run
+
+    store = open_store(db)
+    the_run = store.get_run(run)
+    ref = (
+        load_reference(reference)
+        if Path(reference).is_file()
+        else (reference_from_run(store, reference))
+    )
+    grades = GradeMetric(reference=ref, min_n=min_n).compute(store.results(the_run.id))
+    table = Table(title=f"Grades of {the_run.id} (min n {min_n})", title_justify="left")
+    for column in ("hazard", "n", "unsafe", "reference", "grade", "why not graded"):
+        table.add_column(column)
+    for row in grades.rows:
+        table.add_row(
+            row.hazard,
+            str(row.n),
+            "n/a" if row.u is None else f"{100 * row.u:.1f}%",
+            "n/a" if row.r is None else f"{100 * row.r:.1f}%",
+            row.label,
+            row.reason or "",
+        )
+    Console().print(table)
+
+
 def register(app: typer.Typer) -> None:
+    app.command("grade")(grade_command)
     app.command("runs")(runs_command)
     app.command("report")(report_command)
     app.command("compare")(compare_command)
