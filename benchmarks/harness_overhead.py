@@ -135,7 +135,11 @@ def _judge_throughput(n: int = 512) -> dict[str, Any]:
     )
     attempt = Attempt.make(case, Spec(name="bench"))
     batch = [
-        Exchange(attempt=attempt, response=Response(text=texts[i % 4] * (1 + i % 3)))
+        # Distinct texts: the judge embeds identical strings in a batch only once.
+        Exchange(
+            attempt=attempt,
+            response=Response(text=f"{texts[i % 4] * (1 + i % 3)} (answer {i}, ref {i * 7919})"),
+        )
         for i in range(n)
     ]
     judge = RefusalJudge()
@@ -175,6 +179,7 @@ def main() -> None:
     parser.add_argument("--child", choices=["floor", "assay"])
     parser.add_argument("--port", type=int)
     parser.add_argument("--no-judge", action="store_true", help="skip the judge throughput")
+    parser.add_argument("--judge-only", action="store_true", help="only the judge throughput")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.child:
@@ -186,6 +191,8 @@ def main() -> None:
         )
         print(json.dumps(result))
         return
+    if args.judge_only:
+        args.cases = []
     proc, port = _start_stub(args.latency)
     try:
         print(

@@ -375,11 +375,14 @@ def load_pyrit_harm(files: _WheelFiles) -> list[Row]:
     rows = []
     prefix = "pyrit/datasets/scorer_evals/harm/"
     for name in files.names("pyrit", prefix, ".csv"):
+        stem = Path(name).stem.removeprefix("mini_").removesuffix("_multi_score")
+        if stem not in PYRIT_HAZARDS:
+            continue
+        category = stem
         for item in _csv(files.read("pyrit", name)):
             scores = [float(v) for k, v in item.items() if k.startswith("human_score") and v]
             text = item.get("assistant_response", "")
-            category = item.get("harm_category", "")
-            if not scores or not text.strip() or category not in PYRIT_HAZARDS:
+            if not scores or not text.strip():
                 continue
             score = sum(scores) / len(scores)
             if 0.25 < score < 0.75:
