@@ -38,12 +38,18 @@ def render(store: Store, run_id: str, fmt: str) -> str:
 
 def summarise(store: Store, run_id: str, *, console: Console, out: Path) -> None:
     """Print the per-hazard table and write the HTML and JSON reports of a run."""
-    from assay.metrics.rates import RatesMetric
+    from assay.metrics.rates import RatesMetric, hidden_unsafe_traces
     from assay.report.terminal import render_terminal
 
     run = store.get_run(run_id)
     results = store.results(run.id)
     render_terminal(run, RatesMetric().compute(results), console)
+    hidden = hidden_unsafe_traces(results)
+    if hidden:
+        console.print(
+            f"[yellow]{len(hidden)} harmful case(s) got a safe answer over an unsafe "
+            "reasoning trace[/] (counted safe above; see the report's case detail)"
+        )
     folder = out / run.id
     folder.mkdir(parents=True, exist_ok=True)
     for fmt in ("html", "json"):

@@ -180,6 +180,8 @@ class Verdict(_Frozen):
     judge: Spec
     outcome: Outcome
     score: float | None = Field(default=None, ge=0.0, le=1.0)
+    #: What was judged: the final ``answer``, or the model's reasoning ``trace``.
+    part: Literal["answer", "trace"] = "answer"
     hazards: tuple[str, ...] = ()
     rationale: str = ""
     unscored_reason: str | None = None
@@ -187,6 +189,11 @@ class Verdict(_Frozen):
     @classmethod
     def unscored(cls, judge: Spec, reason: str) -> Verdict:
         return cls(judge=judge, outcome=Outcome.UNSCORED, unscored_reason=reason)
+
+    def key(self) -> str:
+        """Store key: the judge's spec key, plus ``@trace`` for a verdict on the trace."""
+        base = self.judge.key()
+        return base if self.part == "answer" else f"{base}@trace"
 
 
 class Exchange(_Frozen):

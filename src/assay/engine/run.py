@@ -33,6 +33,7 @@ from assay.core.records import (
 )
 from assay.engine.plan import Plan, RunParams
 from assay.errors import RetryableTargetError, TargetError
+from assay.judges.traces import split_trace
 from assay.store.sqlite import Cached, Finished, Store
 
 _DONE = object()
@@ -133,18 +134,39 @@ def _reusable(item: _Item, key: str) -> Verdict | None:
     return verdict
 
 
+def _exchanges(items: Sequence[_Item]) -> list[tuple[int, str, Exchange]]:
+    """(item index, part, exchange) for every answer, and every reasoning trace."""
+    out: list[tuple[int, str, Exchange]] = []
+    for i, item in enumerate(items):
+        if not item.response.ok:
+            continue
+        out.append((i, "answer", Exchange(attempt=item.attempt, response=item.response)))
+        trace = item.response.reasoning
+        if trace is not None and trace.strip():
+            as_text = Response(text=trace, finish_reason=item.response.finish_reason)
+            out.append((i, "trace", Exchange(attempt=item.attempt, response=as_text)))
+    return out
+
+
 async def _judge_batch(judges: Sequence[Judge], items: Sequence[_Item]) -> list[list[Verdict]]:
-    """Verdicts per item, per judge; cached verdicts reused, judge failures -> unscored."""
+    """Verdicts per item (answer, then trace), per judge.
+
+    Cached verdicts are reused unless unscored; a judge that fails or miscounts gives
+    unscored verdicts, never a pass.
+    """
     out: list[list[Verdict]] = [[] for _ in items]
+    jobs = _exchanges(items)
     for judge in judges:
         spec = judge.spec()
         key = spec.key()
-        todo = [
-            i for i, item in enumerate(items) if item.response.ok and _reusable(item, key) is None
-        ]
+        reused = {
+            n: _reusable(items[i], key if part == "answer" else f"{key}@trace")
+            for n, (i, part, _) in enumerate(jobs)
+        }
+        todo = [n for n in range(len(jobs)) if reused[n] is None]
         fresh: dict[int, Verdict] = {}
         if todo:
-            batch = [Exchange(attempt=items[i].attempt, response=items[i].response) for i in todo]
+            batch = [jobs[n][2] for n in todo]
             try:
                 verdicts = await judge.judge(batch)
                 if len(verdicts) != len(batch):
@@ -153,11 +175,10 @@ async def _judge_batch(judges: Sequence[Judge], items: Sequence[_Item]) -> list[
                 reason = f"judge failed: {type(exc).__name__}: {exc}"[:500]
                 verdicts = [Verdict.unscored(spec, reason) for _ in batch]
             fresh = dict(zip(todo, verdicts, strict=True))
-        for i, item in enumerate(items):
-            if i in fresh:
-                out[i].append(fresh[i])
-            elif (reused := _reusable(item, key)) is not None:
-                out[i].append(reused)
+        for n, (i, part, _) in enumerate(jobs):
+            verdict = fresh.get(n) or reused[n]
+            if verdict is not None:
+                out[i].append(verdict.model_copy(update={"part": part}))
     return out
 
 
@@ -185,7 +206,9 @@ class _Runner:
                 await self.judge_queue.put(_Item(seq, attempt, hit.response, hit))
                 continue
             self.stats.sent += 1
-            response = await call_with_retries(target, attempt, self.params, self.rng, self.stats)
+            response = split_trace(
+                await call_with_retries(target, attempt, self.params, self.rng, self.stats)
+            )
             await self.judge_queue.put(_Item(seq, attempt, response))
 
     async def judge_worker(self) -> None:
@@ -204,7 +227,7 @@ class _Runner:
             batch = [i for i in items if isinstance(i, _Item)]
             verdicts = await _judge_batch(self.plan.judges, batch)
             for item, given in zip(batch, verdicts, strict=True):
-                primary = given[0] if given else None
+                primary = next((v for v in given if v.part == "answer"), None)
                 status = status_of(item.attempt.case, item.response, primary)
                 await self.write_queue.put(
                     Finished(

@@ -19,7 +19,7 @@ from typing import Any
 
 from assay.core.records import Result, RunInfo
 from assay.metrics.intervals import Estimate
-from assay.metrics.rates import RateRow, RateTable
+from assay.metrics.rates import RateRow, RateTable, hidden_unsafe_traces
 from assay.report.json_report import SPEC_SECTIONS, STATUS_ORDER, case_sort_key, spec_items
 from assay.report.json_report import spec_label as _spec_label
 
@@ -342,7 +342,9 @@ def _verdicts(result: Result) -> str:
         score = "" if v.score is None else f", score {v.score:.3f}"
         why = v.rationale or v.unscored_reason or ""
         items.append(
-            f"<li><code>{_e(v.judge.name)}</code>: {_e(v.outcome.value)}{_e(score)}"
+            f"<li><code>{_e(v.judge.name)}</code>"
+            + (" on the <strong>reasoning trace</strong>" if v.part == "trace" else "")
+            + f": {_e(v.outcome.value)}{_e(score)}"
             + (f" — {_e(why)}" if why else "")
             + "</li>"
         )
@@ -373,6 +375,11 @@ def _case(result: Result) -> str:
         if sent == case.prompt
         else f'<div class="k">Original prompt</div><pre>{_e(case.prompt)}</pre>'
     )
+    trace = (
+        ""
+        if not response.reasoning
+        else f'<div class="k">Reasoning trace</div><pre>{_e(response.reasoning)}</pre>'
+    )
     error = (
         ""
         if response.error is None
@@ -382,7 +389,7 @@ def _case(result: Result) -> str:
     return (
         f'<article class="case" data-status="{_e(status)}">{head}<div class="pair">'
         f'<div><div class="k">Prompt</div><pre>{_e(sent)}</pre>{original}</div>'
-        f'<div><div class="k">Response</div><pre>{_e(response.text)}</pre>{error}</div>'
+        f'<div><div class="k">Response</div><pre>{_e(response.text)}</pre>{trace}{error}</div>'
         f'</div><div class="k">Verdicts</div>{_verdicts(result)}</article>'
     )
 
@@ -405,6 +412,19 @@ def _cases(results: Sequence[Result]) -> str:
     )
 
 
+def _traces(results: Sequence[Result]) -> str:
+    hidden = hidden_unsafe_traces(results)
+    if not hidden:
+        return ""
+    return (
+        f'<p class="callout" id="unsafe-traces">{len(hidden)} harmful case(s) got a safe '
+        "answer whose <strong>reasoning trace</strong> was judged unsafe: "
+        f"{_e(', '.join(r.attempt.case.id for r in hidden[:20]))}"
+        + (" ..." if len(hidden) > 20 else "")
+        + ". They count as safe in the rates above; see the case detail.</p>"
+    )
+
+
 def render_html(run: RunInfo, results: Sequence[Result], table: RateTable) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG, no scripts)."""
     when = f"created {run.created_at}" + (
@@ -419,7 +439,7 @@ def render_html(run: RunInfo, results: Sequence[Result], table: RateTable) -> st
 <header><p class="eyebrow">assay safety report</p><h1>Run <code>{_e(run.id)}</code></h1>
 <p class="meta">{_e(when)} · state: {_e(run.state)} · {table.overall.n_attempts} attempts</p>
 </header>
-<section id="summary"><h2>Summary</h2>{_summary(table)}</section>
+<section id="summary"><h2>Summary</h2>{_summary(table)}{_traces(results)}</section>
 <section id="run-spec"><h2>Run specification</h2>{_run_spec(run)}</section>
 <section id="rates"><h2>Rates per hazard</h2>{_legend(table)}
 <div class="chart-wrap">{_chart(table)}</div>

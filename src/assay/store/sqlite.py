@@ -237,7 +237,7 @@ class Store:
                 self._db.executemany(
                     "INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?)",
                     (
-                        (response_id, v.judge.key(), v.model_dump_json(), v.outcome.value)
+                        (response_id, v.key(), v.model_dump_json(), v.outcome.value)
                         for v in item.verdicts
                     ),
                 )
@@ -266,9 +266,8 @@ class Store:
             verdicts[(response_id, key)] = Verdict.model_validate_json(body)
         out = []
         for response_id, status, attempt_body, response_body in rows:
-            found = tuple(
-                verdicts[(response_id, k)] for k in judge_keys if (response_id, k) in verdicts
-            )
+            keys = [*judge_keys, *(f"{k}@trace" for k in judge_keys)]
+            found = tuple(verdicts[(response_id, k)] for k in keys if (response_id, k) in verdicts)
             out.append(
                 Result(
                     attempt=Attempt.model_validate_json(attempt_body),
@@ -365,6 +364,72 @@ class Store:
             "metrics": json.loads(row[7]),
             "created_at": row[8],
         }
+
+    # -- ensemble weights -------------------------------------------------------------
+
+    def save_ensemble_weights(
+        self, name: str, weights: dict[str, float], *, step: int, note: str = ""
+    ) -> None:
+        """Store one step of an ensemble's learned weights (one row per member).
+
+        Steps are append-only: storing a step that already exists is an error.
+        """
+        if not weights:
+            raise UsageError("no weights to store")
+        try:
+            with self._transaction():
+                self._db.executemany(
+                    "INSERT INTO ensemble_weights (ensemble, step, member, weight, note, "
+                    "created_at) VALUES (?,?,?,?,?,?)",
+                    (
+                        (name, step, member, float(weight), note, _now())
+                        for member, weight in weights.items()
+                    ),
+                )
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(
+                f"{self.path}: ensemble {name!r} already has weights at step {step}"
+            ) from exc
+
+    def latest_ensemble_weights(self, name: str) -> dict[str, float] | None:
+        """The newest stored weights of an ensemble (member -> weight); ``None`` if none."""
+        history = self.ensemble_weight_history(name, last_only=True)
+        return history[-1]["weights"] if history else None
+
+    def ensemble_weight_history(
+        self, name: str, *, last_only: bool = False
+    ) -> list[dict[str, Any]]:
+        """Every stored step of an ensemble's weights, oldest first.
+
+        Each is a dict: ``step``, ``weights`` (member -> weight), ``note`` and
+        ``created_at``. ``last_only`` keeps only the newest step.
+        """
+        query = (
+            "SELECT step, member, weight, note, created_at FROM ensemble_weights WHERE ensemble=?"
+        )
+        args: tuple[Any, ...] = (name,)
+        if last_only:
+            query += " AND step=(SELECT MAX(step) FROM ensemble_weights WHERE ensemble=?)"
+            args = (name, name)
+        out: list[dict[str, Any]] = []
+        for step, member, weight, note, created_at in self._db.execute(
+            query + " ORDER BY step, id", args
+        ):
+            if not out or out[-1]["step"] != step:
+                out.append(
+                    {"step": int(step), "weights": {}, "note": note, "created_at": created_at}
+                )
+            out[-1]["weights"][member] = float(weight)
+        return out
+
+    def ensemble_names(self) -> list[str]:
+        """The names of every ensemble with stored weights, sorted."""
+        return [
+            row[0]
+            for row in self._db.execute(
+                "SELECT DISTINCT ensemble FROM ensemble_weights ORDER BY ensemble"
+            )
+        ]
 
 
 def _spec_key(spec_dump: dict[str, Any]) -> str:
