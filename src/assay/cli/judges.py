@@ -1,7 +1,9 @@
-"""``assay judges eval`` and ``assay judges list``: measure judges on labelled data."""
+"""``assay judges eval``/``list``: measure judges on labelled data; ``feedback``/``weights``:
+learn and show ensemble weights (Hedge) from reviewed labels."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any, cast
 
@@ -11,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from assay.cli.common import build, open_store, parse_pairs
+from assay.core.records import Spec
 from assay.errors import InputError
 
 judges_app = typer.Typer(
@@ -222,8 +225,197 @@ def list_command(
     console.print(grid)
 
 
+def _label_is_bad(label: str, positive: str, *, source: str, line: int) -> bool:
+    from assay.judges.evaluate import NUMERIC_LABELS, VOCABULARY
+
+    if label in NUMERIC_LABELS:
+        return NUMERIC_LABELS[label]
+    words = VOCABULARY[positive]
+    if label not in words:
+        raise InputError(
+            f"label {label!r} does not fit the file's labels ({', '.join(words)} or 1/0)",
+            source=source,
+            line=line or None,
+            field="label",
+        )
+    return words[label]
+
+
+def feedback_command(
+    members: Annotated[
+        str, typer.Option("--members", "-m", help="Member judges, comma-separated: a,b,c.")
+    ],
+    labels: Annotated[
+        Path,
+        typer.Option("--labels", "-l", help="Reviewed .jsonl or .csv: text, [response], label."),
+    ],
+    ensemble: Annotated[
+        str | None,
+        typer.Option(
+            "--ensemble",
+            "-e",
+            help="Name the weights are stored under (default: a hash "
+            "of the members and their parameters, as the ensemble judge uses).",
+        ),
+    ] = None,
+    eta: Annotated[float, typer.Option(help="Hedge learning rate (>= 0).")] = 0.5,
+    judge_arg: Annotated[
+        list[str] | None,
+        typer.Option("--judge-arg", "-J", help="KEY=VALUE for every member, or MEMBER.KEY=VALUE."),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Examples per judge call.", min=1)] = 64,
+    db: Annotated[Path | None, typer.Option(help="SQLite store.")] = None,
+) -> None:
+    """Learn ensemble weights from reviewed labels (Hedge), one update per row, stored."""
+    import asyncio
+
+    from assay.cli.common import scoped
+    from assay.judges.ensemble import (
+        combine,
+        default_ensemble_name,
+        hedge_update,
+        member_loss,
+        vote_of,
+    )
+    from assay.judges.evaluate import infer_positive, judge_rows, load_labelled
+    from assay.report.json_report import spec_label
+
+    names = [m.strip() for m in members.split(",") if m.strip()]
+    if not names:
+        raise InputError("give at least one member judge", field="--members")
+    if len(set(names)) != len(names):
+        raise InputError(f"members must be distinct, got {members!r}", field="--members")
+    if not eta >= 0.0 or eta == float("inf"):
+        raise InputError(f"must be a finite number >= 0, got {eta!r}", field="--eta")
+    data = load_labelled(labels)
+    positive = infer_positive(data.rows, source=data.path)
+    truth = [_label_is_bad(r.label, positive, source=data.path, line=r.line) for r in data.rows]
+    pairs = parse_pairs(judge_arg, option="--judge-arg")
+    params = {m: scoped(pairs, m, names) for m in names}
+    judges = {m: build("judges", m, params[m], option="--judge-arg") for m in names}
+    name = ensemble or default_ensemble_name(names, {m: p for m, p in params.items() if p})
+
+    async def run_all() -> list[list[Any]]:
+        return list(
+            await asyncio.gather(
+                *(
+                    judge_rows(judges[m], data.rows, batch_size=batch_size, source=data.path)
+                    for m in names
+                )
+            )
+        )
+
+    store = open_store(db)
+    try:
+        history = store.ensemble_weight_history(name)
+        if history:
+            weights = dict(history[-1]["weights"])
+            step = int(history[-1]["step"])
+            if set(weights) != set(names):
+                raise InputError(
+                    f"ensemble {name!r} has stored weights for {', '.join(sorted(weights))}; "
+                    "use the same members or another --ensemble name",
+                    field="--members",
+                )
+        else:
+            weights = {m: 1.0 / len(names) for m in names}
+            step = 0
+            store.save_ensemble_weights(name, weights, step=0, note="initial (uniform)")
+        start_step = step
+        verdicts = asyncio.run(run_all())
+        correct = dict.fromkeys(names, 0)
+        unscored = dict.fromkeys(names, 0)
+        ens_correct = ens_scored = 0
+        label_spec = Spec(name="ensemble", version="1", params={"rule": "weighted"})
+        for index, (row, label_bad) in enumerate(zip(data.rows, truth, strict=True)):
+            votes = [vote_of(m, verdicts[j][index]) for j, m in enumerate(names)]
+            decided = combine(
+                votes, rule="weighted", weights=weights, threshold=0.5, judge=label_spec
+            )
+            if decided.score is not None:
+                ens_scored += 1
+                ens_correct += int((decided.score >= 0.5) == label_bad)
+            losses = {}
+            for vote in votes:
+                losses[vote.member] = member_loss(vote.bad, label_bad)
+                if vote.bad is None:
+                    unscored[vote.member] += 1
+                elif vote.bad == label_bad:
+                    correct[vote.member] += 1
+            weights = hedge_update(weights, losses, eta=eta)
+            step += 1
+            ref = f"{Path(data.path).name}:{row.line} id={row.id} label={row.label}"
+            store.save_ensemble_weights(name, weights, step=step, note=ref)
+    finally:
+        store.close()
+
+    console = Console()
+    console.print(
+        f"ensemble [bold]{name}[/]: {len(data.rows)} reviewed rows from {data.path} "
+        f"(positive = {positive}), eta {eta:g}; steps {start_step + 1}..{step} stored in "
+        f"{db or 'the default store'}",
+        highlight=False,
+    )
+    grid = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    grid.add_column("member", overflow="fold")
+    grid.add_column("weight", justify="right", no_wrap=True)
+    grid.add_column("right", justify="right", no_wrap=True)
+    grid.add_column("unscored", justify="right", no_wrap=True)
+    for member in names:
+        grid.add_row(
+            spec_label(judges[member].spec().model_dump(mode="json")),
+            f"{weights[member]:.4f}",
+            f"{correct[member]}/{len(data.rows)}",
+            str(unscored[member]),
+        )
+    console.print(grid)
+    console.print(
+        f"weighted ensemble (weights before each row's update): {ens_correct}/{ens_scored} "
+        f"scored rows right. Use: --judge ensemble -J judges='{json.dumps(names)}' "
+        f"-J rule=weighted -J weights_from={db or 'assay-runs/assay.db'} "
+        f"-J weights_name={name}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def weights_command(
+    name: Annotated[str, typer.Argument(help="Ensemble name (as given to 'feedback').")],
+    db: Annotated[Path | None, typer.Option(help="SQLite store.")] = None,
+) -> None:
+    """The stored Hedge weight history of an ensemble, oldest step first."""
+    from assay.errors import UsageError
+
+    store = open_store(db)
+    try:
+        history = store.ensemble_weight_history(name)
+        known = store.ensemble_names() if not history else []
+    finally:
+        store.close()
+    if not history:
+        listing = ", ".join(known) or "none"
+        raise UsageError(f"no stored weights for ensemble {name!r} (known: {listing})")
+    members = list(history[-1]["weights"])
+    grid = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=f"ensemble {name}")
+    grid.add_column("step", justify="right", no_wrap=True)
+    for member in members:
+        grid.add_column(member, justify="right", no_wrap=True)
+    grid.add_column("note", overflow="fold")
+    grid.add_column("created", no_wrap=True)
+    for item in history:
+        grid.add_row(
+            str(item["step"]),
+            *(f"{item['weights'][m]:.4f}" if m in item["weights"] else "-" for m in members),
+            item["note"],
+            item["created_at"],
+        )
+    Console().print(grid)
+
+
 judges_app.command("eval")(eval_command)
 judges_app.command("list")(list_command)
+judges_app.command("feedback")(feedback_command)
+judges_app.command("weights")(weights_command)
 
 
 def register(app: typer.Typer) -> None:

@@ -62,4 +62,18 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX judge_evals_name ON judge_evals(judge_name, id);
     CREATE INDEX judge_evals_key ON judge_evals(judge_key, id);
     """,
+    # 3: learned ensemble weights (assay judges feedback), one row per member per step.
+    """
+    CREATE TABLE ensemble_weights (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ensemble TEXT NOT NULL,
+        step INTEGER NOT NULL,
+        member TEXT NOT NULL,
+        weight REAL NOT NULL,
+        note TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (ensemble, step, member)
+    );
+    CREATE INDEX ensemble_weights_name ON ensemble_weights(ensemble, step);
+    """,
 )
