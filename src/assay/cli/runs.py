@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from assay.cli.common import open_store
+from assay.core.records import RunInfo, Spec
 from assay.store.sqlite import Store
 
 Format = Literal["html", "md", "json"]
 _SUFFIX = {"html": "html", "md": "md", "json": "json"}
+
+
+def judge_evals(store: Store, run: RunInfo) -> dict[str, dict[str, Any]]:
+    """Judge spec key -> the latest stored evaluation of exactly that judge configuration."""
+    out: dict[str, dict[str, Any]] = {}
+    for dump in run.spec.get("judges", []):
+        key = Spec.model_validate(dump).key()
+        found = store.latest_judge_eval(key)
+        if found is not None and found["judge_key"] == key:
+            out[key] = found
+    return out
 
 
 def render(store: Store, run_id: str, fmt: str) -> str:
@@ -26,7 +38,7 @@ def render(store: Store, run_id: str, fmt: str) -> str:
     if fmt == "html":
         from assay.report.html import render_html
 
-        return render_html(run, results, table)
+        return render_html(run, results, table, judge_evals=judge_evals(store, run))
     if fmt == "md":
         from assay.report.markdown import render_markdown
 
