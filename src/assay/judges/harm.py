@@ -26,12 +26,14 @@ train.
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 import json
 import os
 import threading
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -79,32 +81,53 @@ class _Encoder:
     def encode(self, texts: Sequence[str], *, max_tokens: int, batch_size: int) -> Array:
         """Unit-length mean-pooled embeddings, float64, one row per text.
 
-        Texts are sorted by length and padded per batch; bf16 attention with a padding
-        mask gives each text the same vector whatever it is batched with (to ~1e-3).
+        Texts are tokenized (cut at ``max_tokens`` word pieces), sorted by length and
+        grouped into batches of at most ``batch_size`` whose lengths are close
+        (:func:`length_groups`), so little time goes on padding. bf16 attention with a
+        padding mask gives a text nearly the same vector whatever it is batched with
+        (differences ~1e-3).
         """
         torch = self._torch
         out = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float64)
         if not texts:
             return out
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        ids = self.tokenizer(list(texts), truncation=True, max_length=max_tokens)["input_ids"]
+        pad = int(self.tokenizer.pad_token_id or 0)
         with self.lock, torch.inference_mode():
-            for start in range(0, len(order), max(1, batch_size)):
-                idx = order[start : start + max(1, batch_size)]
-                enc = self.tokenizer(
-                    [texts[i] for i in idx],
-                    truncation=True,
-                    max_length=max_tokens,
-                    padding=True,
-                    return_tensors="pt",
-                )
-                hidden = self.model(
-                    input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]
-                ).last_hidden_state.float()
-                mask = enc["attention_mask"].unsqueeze(-1).float()
-                pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+            for group in length_groups([len(x) for x in ids], batch_size):
+                width = max(len(ids[i]) for i in group)
+                batch = torch.full((len(group), width), pad, dtype=torch.long)
+                mask = torch.zeros((len(group), width), dtype=torch.long)
+                for row, i in enumerate(group):
+                    batch[row, : len(ids[i])] = torch.tensor(ids[i], dtype=torch.long)
+                    mask[row, : len(ids[i])] = 1
+                hidden = self.model(input_ids=batch, attention_mask=mask).last_hidden_state
+                weights = mask.unsqueeze(-1).float()
+                pooled = (hidden.float() * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
                 pooled = torch.nn.functional.normalize(pooled, dim=1)
-                out[idx] = pooled.numpy().astype(np.float64)
+                out[group] = pooled.numpy().astype(np.float64)
         return out
+
+
+def length_groups(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Indices sorted by length, cut into batches of similar length.
+
+    A batch ends at ``batch_size`` texts or when the next text is more than 25% (and 8
+    word pieces) longer than the batch's first: padding a 10-piece text to 128 costs as
+    much as the 128-piece text itself.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
+    groups: list[list[int]] = []
+    for i in order:
+        if (
+            groups
+            and len(groups[-1]) < max(1, batch_size)
+            and lengths[i] <= 1.25 * lengths[groups[-1][0]] + 8
+        ):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
 
 
 def _model_dir() -> Path:
@@ -115,6 +138,11 @@ def _model_dir() -> Path:
 
 _encoder_lock = threading.Lock()
 _encoder: _Encoder | None = None
+# Every torch call of this judge runs on this one thread. PyTorch's OpenMP pool is per
+# calling thread: measured on 2 cores, a forward pass issued from a thread-pool worker
+# after others (or the main thread) had run torch took ~14 ms instead of ~7 ms for 128
+# word pieces. One long-lived thread keeps one warm pool.
+_torch_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assay-harm")
 
 
 def get_encoder() -> _Encoder:
@@ -128,11 +156,21 @@ def get_encoder() -> _Encoder:
         return _encoder
 
 
-def encode(texts: Sequence[str], *, max_tokens: int = 256, batch_size: int = 32) -> Array:
-    """Embed ``texts`` as the harm judge does (bf16 MiniLM, mean-pooled, unit length)."""
+def encode(texts: Sequence[str], *, max_tokens: int = 128, batch_size: int = 32) -> Array:
+    """Embed ``texts`` as the harm judge does (bf16 MiniLM, mean-pooled, unit length).
+
+    Blocking; the work runs on the judge's own torch thread whoever calls.
+    """
     if not texts:
         return np.zeros((0, EMBEDDING_DIM), dtype=np.float64)
-    return get_encoder().encode(texts, max_tokens=max_tokens, batch_size=batch_size)
+    items = list(texts)
+
+    def run() -> Array:
+        return get_encoder().encode(items, max_tokens=max_tokens, batch_size=batch_size)
+
+    if threading.current_thread().name.startswith("assay-harm"):
+        return run()
+    return _torch_thread.submit(run).result()
 
 
 # --------------------------------------------------------------------------- head
@@ -140,6 +178,22 @@ def encode(texts: Sequence[str], *, max_tokens: int = 256, batch_size: int = 32)
 
 def _sigmoid(x: Array) -> Array:
     return np.asarray(0.5 * (1.0 + np.tanh(0.5 * x)), dtype=np.float64)
+
+
+def pack(array: npt.ArrayLike) -> dict[str, Any]:
+    """An array as JSON: float16 little-endian bytes in base64, with its shape.
+
+    float16 keeps the head small (the weights are ~0.01-1 in size, so the rounding is
+    ~1e-4 relative); the metrics recorded in a head are those of the rounded weights.
+    """
+    a = np.ascontiguousarray(np.asarray(array, dtype="<f2"))
+    return {"shape": list(a.shape), "float16": base64.b64encode(a.tobytes()).decode("ascii")}
+
+
+def unpack(data: dict[str, Any]) -> Array:
+    """Inverse of :func:`pack` (as float64)."""
+    raw = base64.b64decode(data["float16"])
+    return np.frombuffer(raw, dtype="<f2").astype(np.float64).reshape(data["shape"])
 
 
 @dataclass(frozen=True)
@@ -161,26 +215,34 @@ class HarmScores:
 
 @dataclass(frozen=True)
 class HarmHead:
-    """Trained linear heads, applied with numpy.
+    """The trained heads, applied with numpy (weights stored as float16).
 
     Attributes:
         max_tokens: word pieces embedded per text (the rest is cut).
-        coef / intercept: the unsafe head, ``(n_features,)`` and a float.
-        hazard_coef / hazard_intercept: ``(12, n_features)`` and ``(12,)``, rows in
+        w1, b1, w2, b2: the unsafe head, a one-hidden-layer ReLU network:
+            ``P(unsafe) = sigmoid(relu(x @ w1 + b1) @ w2 + b2)``; shapes ``(384, h)``,
+            ``(h,)``, ``(h,)`` and ``()``. (The shipped head is three networks of 64
+            units trained from different seeds whose logits are averaged, which is the
+            same formula with ``h = 192``.)
+        hazard_coef, hazard_intercept: twelve logistic regressions for
+            P(hazard | unsafe), ``(12, 384)`` and ``(12,)``, rows in
             :data:`HAZARD_CODES` order.
         meta: everything else recorded at training time (data, hashes, metrics).
     """
 
     max_tokens: int
-    coef: Array
-    intercept: float
+    w1: Array
+    b1: Array
+    w2: Array
+    b2: float
     hazard_coef: Array
     hazard_intercept: Array
     meta: dict[str, Any] = field(default_factory=dict)
 
     def score(self, features: Array) -> HarmScores:
-        """Scores of a feature matrix ``(n, n_features)``."""
-        unsafe = _sigmoid(features @ self.coef + self.intercept)
+        """Scores of a feature matrix ``(n, 384)``."""
+        hidden = np.maximum(features @ self.w1 + self.b1, 0.0)
+        unsafe = _sigmoid(hidden @ self.w2 + self.b2)
         hazards = _sigmoid(features @ self.hazard_coef.T + self.hazard_intercept)
         return HarmScores(unsafe=unsafe, hazards=hazards)
 
@@ -191,10 +253,16 @@ class HarmHead:
             "precision": PRECISION,
             "max_tokens": self.max_tokens,
             "hazard_codes": list(HAZARD_CODES),
-            "coef": self.coef.tolist(),
-            "intercept": self.intercept,
-            "hazard_coef": self.hazard_coef.tolist(),
-            "hazard_intercept": self.hazard_intercept.tolist(),
+            "unsafe_head": {
+                "w1": pack(self.w1),
+                "b1": pack(self.b1),
+                "w2": pack(self.w2),
+                "b2": pack(np.array([self.b2])),
+            },
+            "hazard_head": {
+                "coef": pack(self.hazard_coef),
+                "intercept": pack(self.hazard_intercept),
+            },
             **self.meta,
         }
 
@@ -208,23 +276,34 @@ class HarmHead:
             )
         if tuple(data.get("hazard_codes", ())) != HAZARD_CODES:
             raise UsageError(f"harm head hazard codes {data.get('hazard_codes')} != {HAZARD_CODES}")
-        coef = np.asarray(data["coef"], dtype=np.float64)
-        hazard_coef = np.asarray(data["hazard_coef"], dtype=np.float64)
-        if coef.shape != (EMBEDDING_DIM,) or hazard_coef.shape != (
-            len(HAZARD_CODES),
-            EMBEDDING_DIM,
+        try:
+            u, h = data["unsafe_head"], data["hazard_head"]
+            w1, b1, w2 = unpack(u["w1"]), unpack(u["b1"]), unpack(u["w2"])
+            b2 = float(unpack(u["b2"])[0])
+            coef, intercept = unpack(h["coef"]), unpack(h["intercept"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UsageError(f"harm head weights are malformed: {exc}") from exc
+        hidden = w1.shape[1] if w1.ndim == 2 else -1
+        if (
+            w1.shape != (EMBEDDING_DIM, hidden)
+            or b1.shape != (hidden,)
+            or w2.shape != (hidden,)
+            or coef.shape != (len(HAZARD_CODES), EMBEDDING_DIM)
+            or intercept.shape != (len(HAZARD_CODES),)
         ):
-            raise UsageError(f"harm head weights have shapes {coef.shape}, {hazard_coef.shape}")
+            raise UsageError("harm head weights have the wrong shapes")
         known = {
-            "format", "embedder", "precision", "max_tokens", "hazard_codes", "coef",
-            "intercept", "hazard_coef", "hazard_intercept",
+            "format", "embedder", "precision", "max_tokens", "hazard_codes", "unsafe_head",
+            "hazard_head",
         }  # fmt: skip
         return cls(
             max_tokens=int(data["max_tokens"]),
-            coef=coef,
-            intercept=float(data["intercept"]),
-            hazard_coef=hazard_coef,
-            hazard_intercept=np.asarray(data["hazard_intercept"], dtype=np.float64),
+            w1=w1,
+            b1=b1,
+            w2=w2,
+            b2=b2,
+            hazard_coef=coef,
+            hazard_intercept=intercept,
             meta={k: v for k, v in data.items() if k not in known},
         )
 
@@ -301,9 +380,17 @@ class HarmJudge(Component):
             return self._head
 
     def score_texts(self, texts: Sequence[str]) -> HarmScores:
-        """Scores for raw texts (blocking; CPU-bound). Empty texts get P(unsafe) of ''."""
+        """Scores for raw texts (blocking; CPU-bound; runs on the judge's torch thread)."""
+        if threading.current_thread().name.startswith("assay-harm"):
+            return self.score_texts_here(texts)
+        return _torch_thread.submit(self.score_texts_here, list(texts)).result()
+
+    def score_texts_here(self, texts: Sequence[str]) -> HarmScores:
+        """:meth:`score_texts` on the calling thread (used on the torch thread)."""
         head = self.load()
-        features = encode(list(texts), max_tokens=head.max_tokens, batch_size=self.batch_size)
+        features = get_encoder().encode(
+            list(texts), max_tokens=head.max_tokens, batch_size=self.batch_size
+        )
         return head.score(features)
 
     def predict_proba(self, texts: Sequence[str]) -> Array:
@@ -320,7 +407,7 @@ class HarmJudge(Component):
         todo = [i for i, p in enumerate(picked) if isinstance(p, _Text)]
         if todo:
             texts = [picked[i].text for i in todo]  # type: ignore[union-attr]
-            scores = await asyncio.to_thread(self.score_texts, texts)
+            scores = await asyncio.wrap_future(_torch_thread.submit(self.score_texts_here, texts))
             for row, i in enumerate(todo):
                 what = picked[i].what  # type: ignore[union-attr]
                 verdicts[i] = self._verdict(spec, what, scores, row)

