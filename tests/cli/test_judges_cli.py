@@ -138,3 +138,16 @@ def test_register_is_idempotent() -> None:
     judges_cli.register(app)
     judges_cli.register(app)
     assert len(app.registered_groups) == 1
+
+
+def test_judges_train_dispatches_to_the_trainer(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import assay.judges.train_refusal as trainer
+
+    seen: list[list[str]] = []
+    monkeypatch.setattr(trainer, "main", lambda argv=None: seen.append(list(argv or [])) or 0)
+    assert main(["judges", "train", "refusal", "--seed", "3", "--out", "x.json"]) == 0
+    assert seen == [["--seed", "3", "--out", "x.json"]]
+    assert main(["judges", "train", "nope"]) == 2
+    assert "no trainer" in capsys.readouterr().err

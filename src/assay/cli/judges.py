@@ -412,6 +412,31 @@ def weights_command(
     Console().print(grid)
 
 
+_TRAINERS = {"harm": "assay.judges.train_harm", "refusal": "assay.judges.train_refusal"}
+
+
+def train_command(
+    ctx: typer.Context,
+    judge: Annotated[str, typer.Argument(help="harm or refusal.")],
+) -> None:
+    """Retrain an embedded judge's head; extra options go to its trainer (see --help there)."""
+    import importlib
+
+    from assay.errors import InputError
+
+    if judge not in _TRAINERS:
+        raise InputError(
+            f"no trainer for {judge!r}; choose {' or '.join(_TRAINERS)}", field="JUDGE"
+        )
+    trainer = importlib.import_module(_TRAINERS[judge])
+    code = int(trainer.main(list(ctx.args)))
+    if code:
+        raise typer.Exit(code)
+
+
+judges_app.command(
+    "train", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)(train_command)
 judges_app.command("eval")(eval_command)
 judges_app.command("list")(list_command)
 judges_app.command("feedback")(feedback_command)
