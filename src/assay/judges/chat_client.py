@@ -25,7 +25,7 @@ import json
 import math
 import os
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeGuard, TypeVar
+from typing import Any, ClassVar, TypeGuard, TypeVar
 
 import httpx
 
@@ -239,3 +239,32 @@ async def gather_bounded(
             return await work(item)
 
     return list(await asyncio.gather(*(one(item) for item in items)))
+
+
+class EndpointJudge:
+    """Mixin: one lazily built :class:`JudgeClient` per judge, and ``aclose``.
+
+    The judge sets ``base_url``, ``api_key_env``, ``http_timeout_s``,
+    ``max_concurrency`` and ``_client = None`` (building opens no connection).
+    """
+
+    base_url: str
+    api_key_env: str
+    http_timeout_s: float
+    max_concurrency: ClassVar[int]
+    _client: JudgeClient | None
+
+    def _http(self) -> JudgeClient:
+        if self._client is None:
+            self._client = JudgeClient(
+                base_url=self.base_url,
+                api_key_env=self.api_key_env,
+                timeout_s=self.http_timeout_s,
+                max_connections=self.max_concurrency,
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        if self._client is not None:
+            await self._client.aclose()

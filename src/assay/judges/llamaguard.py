@@ -56,6 +56,7 @@ from assay.core.records import Exchange, Outcome, Spec, Verdict
 from assay.core.taxonomy import LLAMA_GUARD_3, canonical
 from assay.errors import InputError
 from assay.judges.chat_client import (
+    EndpointJudge,
     JudgeCallError,
     JudgeClient,
     TokenChoices,
@@ -189,7 +190,7 @@ def p_unsafe(positions: Sequence[TokenChoices]) -> tuple[float, float] | None:
     return None
 
 
-class LlamaGuardJudge(Component):
+class LlamaGuardJudge(EndpointJudge, Component):
     """SAFE / UNSAFE with violated hazards, from a Llama-Guard-style model over HTTP.
 
     ``score`` is P(unsafe) (see :func:`p_unsafe`), or 1.0 / 0.0 from the text when the
@@ -253,21 +254,6 @@ class LlamaGuardJudge(Component):
         self._policy = _check_categories(categories)
         self._hazards = _hazard_map(categories, category_hazards)
         self._client: JudgeClient | None = None
-
-    def _http(self) -> JudgeClient:
-        if self._client is None:
-            self._client = JudgeClient(
-                base_url=self.base_url,
-                api_key_env=self.api_key_env,
-                timeout_s=self.http_timeout_s,
-                max_connections=self.max_concurrency,
-            )
-        return self._client
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        if self._client is not None:
-            await self._client.aclose()
 
     def conversation(self, exchange: Exchange) -> tuple[list[tuple[str, str]], str]:
         """The turns to show the guard and whose turn is judged (``User``/``Agent``).
