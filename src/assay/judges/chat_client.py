@@ -23,14 +23,13 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import os
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, ClassVar, TypeGuard, TypeVar
 
 import httpx
 
 from assay.core.records import Exchange, Spec, Verdict
-from assay.targets.openai import chat_completions_url
+from assay.targets.openai import chat_completions_url, pooled_client
 
 __all__ = [
     "JudgeCallError",
@@ -98,17 +97,10 @@ class JudgeClient:
     def _get(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop or self._client.is_closed:
-            headers = {"Content-Type": "application/json"}
-            key = os.environ.get(self.api_key_env, "")
-            if key:
-                headers["Authorization"] = f"Bearer {key}"
-            self._client = httpx.AsyncClient(
-                headers=headers,
-                timeout=httpx.Timeout(self.timeout_s, connect=min(30.0, self.timeout_s)),
-                limits=httpx.Limits(
-                    max_connections=self.max_connections,
-                    max_keepalive_connections=self.max_connections,
-                ),
+            self._client = pooled_client(
+                api_key_env=self.api_key_env,
+                timeout_s=self.timeout_s,
+                max_connections=self.max_connections,
             )
             self._loop = loop
         return self._client

@@ -67,6 +67,22 @@ def chat_completions_url(base_url: str) -> str:
     return parts._replace(path=f"{path}/chat/completions").geturl()
 
 
+def pooled_client(*, api_key_env: str, timeout_s: float, max_connections: int) -> httpx.AsyncClient:
+    """An ``httpx.AsyncClient`` for an OpenAI-compatible server: JSON, bearer key read
+    from ``api_key_env`` (if set), one pool of ``max_connections`` kept alive."""
+    headers = {"Content-Type": "application/json"}
+    key = os.environ.get(api_key_env, "")
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    return httpx.AsyncClient(
+        headers=headers,
+        timeout=httpx.Timeout(timeout_s, connect=min(30.0, timeout_s)),
+        limits=httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        ),
+    )
+
+
 def parse_retry_after(value: str | None) -> float | None:
     """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
     if value is None:
@@ -142,17 +158,10 @@ class OpenAITarget(Component):
         """
         loop = asyncio.get_running_loop()
         if self._client is None or self._client_loop is not loop or self._client.is_closed:
-            headers = {"Content-Type": "application/json"}
-            key = os.environ.get(self.api_key_env, "")
-            if key:
-                headers["Authorization"] = f"Bearer {key}"
-            self._client = httpx.AsyncClient(
-                headers=headers,
-                timeout=httpx.Timeout(self.http_timeout_s, connect=min(30.0, self.http_timeout_s)),
-                limits=httpx.Limits(
-                    max_connections=self.max_connections,
-                    max_keepalive_connections=self.max_connections,
-                ),
+            self._client = pooled_client(
+                api_key_env=self.api_key_env,
+                timeout_s=self.http_timeout_s,
+                max_connections=self.max_connections,
             )
             self._client_loop = loop
         return self._client
