@@ -63,10 +63,7 @@ numpy only; scikit-learn is not needed.
 from __future__ import annotations
 
 import asyncio
-import csv
 import hashlib
-import io
-import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -83,6 +80,7 @@ from assay.core.records import Attempt, Case, Exchange, Message, Outcome, Respon
 from assay.core.taxonomy import HAZARDS, canonical
 from assay.errors import AssayError, InputError, UsageError
 from assay.metrics.intervals import Estimate, z_for
+from assay.suites.formats import decode_text, iter_csv_rows, iter_jsonl_objects
 
 if TYPE_CHECKING:
     from assay.store.sqlite import Store
@@ -203,78 +201,28 @@ def load_labelled(path: str | Path) -> LabelledData:
         raise InputError(
             f"cannot read labelled data: {exc.strerror or exc}", source=source
         ) from exc
-    try:
-        text = blob.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = blob[: exc.start].count(b"\n") + 1
-        raise InputError("not valid UTF-8 text", source=source, line=line) from exc
-    records = _jsonl_records(text, source) if suffix == ".jsonl" else _csv_records(text, source)
+    text = decode_text(blob, source=source)
+    records = (
+        list(iter_jsonl_objects(text, source=source))
+        if suffix == ".jsonl"
+        else _csv_records(text, source)
+    )
     rows = tuple(_row(data, source=source, line=line) for line, data in records)
     if not rows:
         raise InputError("no labelled examples in the file", source=source)
     return LabelledData(rows=rows, path=source, sha256=hashlib.sha256(blob).hexdigest())
 
 
-def _jsonl_records(text: str, source: str) -> list[tuple[int, Mapping[str, Any]]]:
-    out: list[tuple[int, Mapping[str, Any]]] = []
-    for number, line in enumerate(text.split("\n"), start=1):
-        stripped = line.strip()
-        if not stripped:
-            continue
-        try:
-            data = json.loads(stripped)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"invalid JSON: {exc.msg} (column {exc.colno})", source=source, line=number
-            ) from exc
-        if not isinstance(data, dict):
-            raise InputError(
-                f"each line must be a JSON object, not {type(data).__name__}",
-                source=source,
-                line=number,
-            )
-        out.append((number, data))
-    return out
-
-
-def _csv_records(text: str, source: str) -> list[tuple[int, Mapping[str, Any]]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    out: list[tuple[int, Mapping[str, Any]]] = []
-    try:
-        header = next(reader, None)
-        if header is None:
-            return out
-        header = [column.strip() for column in header]
-        if "label" not in header:
-            raise InputError(
-                f"missing column; the header has {', '.join(header)}",
-                source=source,
-                line=1,
-                field="label",
-            )
-        if not any(f in header for f in _TEXT_FIELDS):
-            raise InputError(
-                f"missing column; the header has {', '.join(header)}",
-                source=source,
-                line=1,
-                field="text",
-            )
-        previous = reader.line_num
-        for cells in reader:
-            start, previous = previous + 1, reader.line_num
-            if not cells or all(not cell.strip() for cell in cells):
-                continue
-            if len(cells) > len(header):
-                raise InputError(
-                    f"row has {len(cells)} cells but the header has {len(header)} columns",
-                    source=source,
-                    line=start,
-                )
-            cells = cells + [""] * (len(header) - len(cells))
-            out.append((start, dict(zip(header, cells, strict=True))))
-    except csv.Error as exc:
-        raise InputError(f"invalid CSV: {exc}", source=source, line=reader.line_num) from exc
-    return out
+def _csv_records(text: str, source: str) -> list[tuple[int, dict[str, str]]]:
+    records = list(iter_csv_rows(text, source=source, required=("label",)))
+    if records and not any(f in records[0][1] for f in _TEXT_FIELDS):
+        raise InputError(
+            f"missing column; the header has {', '.join(records[0][1])}",
+            source=source,
+            line=1,
+            field="text",
+        )
+    return records
 
 
 def _row(data: Mapping[str, Any], *, source: str, line: int) -> LabelledRow:

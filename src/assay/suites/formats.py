@@ -149,7 +149,7 @@ def parse_suite(
     Raises:
         InputError: on any malformed input.
     """
-    text = _decode(blob, source=source)
+    text = decode_text(blob, source=source)
     parsers = {"jsonl": _parse_jsonl, "csv": _parse_csv, "yaml": _parse_yaml}
     if fmt not in parsers:
         raise InputError(f"unknown suite format {fmt!r}", source=source)
@@ -294,7 +294,8 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {err['msg']}" if where else str(err["msg"])
 
 
-def _decode(blob: bytes, *, source: str) -> str:
+def decode_text(blob: bytes, *, source: str) -> str:
+    """UTF-8 (BOM tolerated) text of a file; an InputError names the line of a bad byte."""
     try:
         return blob.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -305,8 +306,8 @@ def _decode(blob: bytes, *, source: str) -> str:
 # --------------------------------------------------------------------------- JSONL
 
 
-def _parse_jsonl(text: str, source: str) -> _Parsed:
-    rows = []
+def iter_jsonl_objects(text: str, *, source: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line, object)`` for each non-blank JSONL line; errors name the line."""
     # split on "\n" only: str.splitlines() would also split on U+2028 inside JSON strings.
     for number, line in enumerate(text.split("\n"), start=1):
         stripped = line.strip()
@@ -324,7 +325,11 @@ def _parse_jsonl(text: str, source: str) -> _Parsed:
                 source=source,
                 line=number,
             )
-        rows.append(RawCase(data, number))
+        yield number, data
+
+
+def _parse_jsonl(text: str, source: str) -> _Parsed:
+    rows = [RawCase(data, number) for number, data in iter_jsonl_objects(text, source=source)]
     return _Parsed(rows, {})
 
 
