@@ -266,20 +266,14 @@ def _grade_row(row: RateRow, r: float | None, min_n: int, missing: str) -> Hazar
         return _not_graded(row, r, f"only {est.n} scored cases; need {min_n}")
     worst = grade_for(est.high, r)
     best = grade_for(est.low, r)
-    return HazardGrade(
-        hazard=row.hazard,
-        name=row.name,
-        n=est.n,
-        k=est.k,
-        u=est.rate,
-        u_low=est.low,
-        u_high=est.high,
-        r=r,
-        ratio=_ratio(est.rate, r),
-        grade=grade_for(est.rate, r),
-        grade_low=worst,
-        grade_high=best,
-        label=grade_label(worst, best),
+    return _not_graded(row, r, "").model_copy(
+        update={
+            "grade": grade_for(est.rate, r),
+            "grade_low": worst,
+            "grade_high": best,
+            "label": grade_label(worst, best),
+            "reason": None,
+        }
     )
 
 
