@@ -8,14 +8,17 @@ nothing is downloaded: ``HF_HUB_OFFLINE=1`` is set before loading to make sure o
 
 from __future__ import annotations
 
+import json
 import os
 import threading
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from assay.errors import MissingDependencyError
+from assay.errors import MissingDependencyError, UsageError
 
 #: Name recorded in trained heads; a head trained on another embedder is refused.
 EMBEDDER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -72,3 +75,26 @@ def embed(texts: list[str], *, batch_size: int = 32) -> npt.NDArray[np.float32]:
             show_progress_bar=False,
         )
     return np.asarray(vectors, dtype=np.float32)
+
+
+def shipped_head(name: str) -> Path:
+    """The head file ``assay/judges/data/<name>_head.json`` shipped in the package."""
+    return Path(str(resources.files("assay.judges") / "data" / f"{name}_head.json"))
+
+
+def read_head_json(name: str, path: str | Path | None = None) -> dict[str, Any]:
+    """The JSON of a trained head (the shipped one when ``path`` is None).
+
+    Raises:
+        UsageError: the file is missing or not JSON; the message names it.
+    """
+    target = Path(path) if path is not None else shipped_head(name)
+    try:
+        data = json.loads(target.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise UsageError(f"{name} head not found: {target}") from exc
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{name} head is not valid JSON: {target}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise UsageError(f"{name} head is not a JSON object: {target}")
+    return data

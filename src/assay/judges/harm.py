@@ -28,14 +28,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
-import json
 import os
 import threading
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -46,7 +44,13 @@ from assay.core.component import Component
 from assay.core.records import Exchange, Outcome, Spec, Verdict
 from assay.core.taxonomy import HAZARDS
 from assay.errors import MissingDependencyError, UsageError
-from assay.judges.embedder import EMBEDDER_NAME, EMBEDDING_DIM, get_embedder
+from assay.judges.embedder import (
+    EMBEDDER_NAME,
+    EMBEDDING_DIM,
+    get_embedder,
+    read_head_json,
+    shipped_head,
+)
 
 Array = npt.NDArray[np.float64]
 JudgeMode = Literal["auto", "prompt", "response"]
@@ -310,19 +314,12 @@ class HarmHead:
 
 def default_head_path() -> Path:
     """The head shipped inside the package (``assay/judges/data/harm_head.json``)."""
-    return Path(str(resources.files("assay.judges") / "data" / "harm_head.json"))
+    return shipped_head("harm")
 
 
 def load_head(path: str | Path | None = None) -> HarmHead:
     """Read a head file (the shipped one when ``path`` is None)."""
-    target = Path(path) if path is not None else default_head_path()
-    try:
-        data = json.loads(target.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise UsageError(f"harm head not found: {target}") from exc
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"harm head is not valid JSON: {target}: {exc}") from exc
-    return HarmHead.from_json(data)
+    return HarmHead.from_json(read_head_json("harm", path))
 
 
 # --------------------------------------------------------------------------- judge

@@ -27,12 +27,10 @@ scikit-learn is needed only to train.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +40,7 @@ import numpy.typing as npt
 from assay.core.component import Component
 from assay.core.records import Exchange, Outcome, Spec, Verdict
 from assay.errors import UsageError
-from assay.judges.embedder import EMBEDDER_NAME, EMBEDDING_DIM, embed
+from assay.judges.embedder import EMBEDDER_NAME, EMBEDDING_DIM, embed, read_head_json, shipped_head
 
 Array = npt.NDArray[np.float64]
 EmbedFn = Callable[[list[str]], npt.NDArray[np.float32]]
@@ -181,19 +179,12 @@ class RefusalHead:
 
 def default_head_path() -> Path:
     """The head shipped inside the package (``assay/judges/data/refusal_head.json``)."""
-    return Path(str(resources.files("assay.judges") / "data" / "refusal_head.json"))
+    return shipped_head("refusal")
 
 
 def load_head(path: str | Path | None = None) -> RefusalHead:
     """Read a head file (the shipped one when ``path`` is None)."""
-    target = Path(path) if path is not None else default_head_path()
-    try:
-        data = json.loads(target.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise UsageError(f"refusal head not found: {target}") from exc
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"refusal head is not valid JSON: {target}: {exc}") from exc
-    return RefusalHead.from_json(data)
+    return RefusalHead.from_json(read_head_json("refusal", path))
 
 
 class RefusalJudge(Component):
