@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from assay.cli.common import build, open_store, parse_pairs, scoped
+from assay.cli.common import build, open_store, parse_attack, parse_pairs, scoped
 from assay.core.protocols import Attack
 from assay.engine.plan import RunParams, make_plan
 from assay.engine.scan import scan as run_scan
@@ -41,6 +41,25 @@ def _target(name: str, params: dict[str, Any]) -> Any:
         params = {"judge": name.removeprefix("judge:"), "judge_params": params, **own}
         name = "judge"
     return build("targets", name, params, option="--target-arg")
+
+
+def _attack_chains(
+    refs: list[str], args: list[str] | None, *, chain: bool
+) -> list[tuple[Attack, ...]]:
+    """Build the attack chains: one per ``--attack`` (or one in all with ``--chain``)."""
+    shared = parse_pairs(args, option="--attack-arg")
+    links = [parse_attack(ref) for ref in refs]
+    names = [name for link in links for name, _ in link]
+    chains: list[tuple[Attack, ...]] = []
+    for link in links:
+        built = []
+        for name, params in link:
+            merged = {**scoped(shared, name, names), **params}
+            built.append(build("attacks", name, merged, option="--attack"))
+        chains.append(tuple(built))
+    if chain and chains:
+        return [tuple(a for c in chains for a in c)]
+    return chains
 
 
 def scan_command(
@@ -75,8 +94,23 @@ def scan_command(
     ] = None,
     attack: Annotated[
         list[str] | None,
-        typer.Option("--attack", "-a", help="Attack plugin; each adds its variants. Repeatable."),
+        typer.Option(
+            "--attack",
+            "-a",
+            help="FAMILY[:VARIANT][,VARIANT...][,KEY=VALUE...]; each --attack is measured on "
+            "its own (A>B chains A then B). Repeatable; 'assay attacks' lists them.",
+        ),
     ] = None,
+    attack_arg: Annotated[
+        list[str] | None,
+        typer.Option(help="KEY=VALUE for every attack; FAMILY.KEY=VALUE for one of them."),
+    ] = None,
+    chain: Annotated[
+        bool, typer.Option(help="Compose all --attack options into one chain, in order.")
+    ] = False,
+    attack_benign: Annotated[
+        bool, typer.Option(help="Also attack benign cases (default: harmful cases only).")
+    ] = False,
     no_baseline: Annotated[
         bool, typer.Option(help="With --attack, skip the unattacked cases.")
     ] = False,
@@ -113,11 +147,9 @@ def scan_command(
         build("judges", name, scoped(judge_params, name, judge_names), option="--judge-arg")
         for name in judge_names
     ]
-    attacks: list[Attack] = [
-        build("attacks", name, {}, option="--attack") for name in (attack or [])
-    ]
-    chains: list[tuple[Attack, ...]] = [] if (attacks and no_baseline) else [()]
-    chains += [(a,) for a in attacks]
+    attack_chains = _attack_chains(attack or [], attack_arg, chain=chain)
+    chains: list[tuple[Attack, ...]] = [] if (attack_chains and no_baseline) else [()]
+    chains += attack_chains
     params = RunParams(
         concurrency=concurrency,
         timeout_s=timeout,
@@ -129,6 +161,7 @@ def scan_command(
         "hazards": hazard,
         "limit": limit,
         "baseline": not no_baseline,
+        "attack_benign": attack_benign,
         **{k: v for k, v in asdict(params).items() if k != "seed"},
     }
     plan = make_plan(
@@ -138,6 +171,7 @@ def scan_command(
         attack_chains=chains,
         seed=seed,
         params=asked,
+        attack_benign=attack_benign,
     )
     store = open_store(db)
     n_cases = sum(len(s) for s in suites)

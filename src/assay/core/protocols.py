@@ -3,7 +3,7 @@
 * ``Target.respond``: the system under test answers one attempt.
 * ``Judge.judge``: decide the outcome of a batch of exchanges (batches let embedding
   judges run efficiently; the engine feeds them as responses arrive).
-* ``Attack.apply``: turn one case (as mutated so far) into variants.
+* ``Attack.apply``: turn one case (as mutated so far) into variants, seeded.
 * ``Metric.compute``: reduce scored results to numbers.
 
 Timeouts and retries are the engine's job, not the target's: a target raises
@@ -12,6 +12,7 @@ Timeouts and retries are the engine's job, not the target's: a target raises
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -46,8 +47,14 @@ class Attack(Protocol):
 
     def spec(self) -> Spec: ...
 
-    def apply(self, case: Case, messages: tuple[Message, ...]) -> Sequence[Mutation]:
-        """Variants of ``messages`` (the case as mutated by earlier attacks)."""
+    def apply(
+        self, case: Case, messages: tuple[Message, ...], rng: random.Random
+    ) -> Sequence[Mutation]:
+        """Variants of ``messages`` (the case as mutated by earlier attacks).
+
+        ``rng`` is seeded from (run seed, case, attack), so the same seed gives the same
+        variants whatever the order or the other attacks of the run.
+        """
         ...
 
 

@@ -84,17 +84,35 @@ class Case(_Frozen):
 
 
 class Mutation(_Frozen):
-    """What an attack made of a case: new messages and a note saying what it did."""
+    """What an attack made of a case: new messages and a note saying what it did.
+
+    Attributes:
+        detail: machine-readable provenance (``variant``, template id, style, canary,
+            ``answer_codec``...); stored with the attempt, read by reports and the engine.
+        followups: user turns sent one by one after each reply (multi-turn attacks); the
+            target's replies are fed back and the whole conversation is stored.
+    """
 
     messages: tuple[Message, ...]
     note: str = ""
+    detail: dict[str, Any] = Field(default_factory=dict)
+    followups: tuple[Message, ...] = ()
 
 
 class AttackStep(_Frozen):
-    """One link of an attempt's attack chain: which attack, and what it did."""
+    """One link of an attempt's attack chain: which attack (family, spec), what it did."""
 
     attack: Spec
+    family: str = ""
     note: str = ""
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """``family:variant`` (or the family alone): how reports name the attack."""
+        family = self.family or self.attack.name
+        variant = self.detail.get("variant")
+        return f"{family}:{variant}" if variant else family
 
 
 class Attempt(_Frozen):
@@ -109,6 +127,8 @@ class Attempt(_Frozen):
     attacks: tuple[AttackStep, ...] = ()
     target: Spec
     hash: str
+    #: Later user turns of a multi-turn attack, each sent after the previous reply.
+    followups: tuple[Message, ...] = ()
 
     @classmethod
     def make(
@@ -117,18 +137,43 @@ class Attempt(_Frozen):
         target: Spec,
         attacks: tuple[AttackStep, ...] = (),
         messages: tuple[Message, ...] | None = None,
+        followups: tuple[Message, ...] = (),
     ) -> Attempt:
         """Build an attempt and compute its content hash."""
         final = case.messages if messages is None else messages
-        digest = content_hash(
-            {
-                "case": case.model_dump(mode="json"),
-                "messages": [m.model_dump(mode="json") for m in final],
-                "attacks": [a.model_dump(mode="json") for a in attacks],
-                "target": target.model_dump(mode="json"),
-            }
+        body: dict[str, Any] = {
+            "case": case.model_dump(mode="json"),
+            "messages": [m.model_dump(mode="json") for m in final],
+            "attacks": [a.model_dump(mode="json") for a in attacks],
+            "target": target.model_dump(mode="json"),
+        }
+        if followups:  # absent for single-turn attempts: their hashes stay as they were
+            body["followups"] = [m.model_dump(mode="json") for m in followups]
+        return cls(
+            case=case,
+            messages=final,
+            attacks=attacks,
+            target=target,
+            hash=content_hash(body),
+            followups=followups,
         )
-        return cls(case=case, messages=final, attacks=attacks, target=target, hash=digest)
+
+    @property
+    def family(self) -> str:
+        """The attack chain as ``family+family`` ("" for the unattacked case)."""
+        return "+".join(step.family or step.attack.name for step in self.attacks)
+
+    @property
+    def label(self) -> str:
+        """The attack chain as ``family:variant+...`` ("" for the unattacked case)."""
+        return "+".join(step.label for step in self.attacks)
+
+    def detail(self, key: str) -> Any:
+        """The last value an attack of the chain recorded under ``key`` (or None)."""
+        for step in reversed(self.attacks):
+            if key in step.detail:
+                return step.detail[key]
+        return None
 
 
 class Response(_Frozen):
@@ -151,6 +196,10 @@ class Response(_Frozen):
     error: str | None = None
     error_detail: str | None = None
     tries: int = 1
+    #: The target's own text when an attack's inverse (e.g. base64) rewrote ``text``.
+    raw_text: str | None = None
+    #: The whole conversation of a multi-turn attempt, final reply included.
+    transcript: tuple[Message, ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -7,6 +7,7 @@ target spec), which keys the cache and makes resume exact.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,17 +76,29 @@ class Plan:
         return content_hash({"spec": spec, "attempts": [a.hash for a in self.attempts]})
 
 
-def _mutate(
-    case: Case, chain: Sequence[Attack]
-) -> list[tuple[tuple[Message, ...], tuple[AttackStep, ...]]]:
-    variants: list[tuple[tuple[Message, ...], tuple[AttackStep, ...]]] = [(case.messages, ())]
-    for attack in chain:
+_Variant = tuple[tuple[Message, ...], tuple[AttackStep, ...], tuple[Message, ...]]
+
+
+def attack_rng(seed: int, case: Case, position: int, attack: Attack) -> random.Random:
+    """The random source of one attack on one case: independent of order and neighbours."""
+    key = content_hash([seed, case.suite, case.id, position, attack.spec().key()])
+    return random.Random(int(key[:16], 16))
+
+
+def _mutate(case: Case, chain: Sequence[Attack], seed: int) -> list[_Variant]:
+    variants: list[_Variant] = [(case.messages, (), ())]
+    for position, attack in enumerate(chain):
         spec = attack.spec()
-        variants = [
-            (mutation.messages, (*steps, AttackStep(attack=spec, note=mutation.note)))
-            for messages, steps in variants
-            for mutation in attack.apply(case, messages)
-        ]
+        family = str(getattr(attack, "family_name", "") or spec.name)
+        nxt: list[_Variant] = []
+        for messages, steps, followups in variants:
+            rng = attack_rng(seed, case, position, attack)
+            for mutation in attack.apply(case, messages, rng):
+                step = AttackStep(
+                    attack=spec, family=family, note=mutation.note, detail=mutation.detail
+                )
+                nxt.append((mutation.messages, (*steps, step), followups + mutation.followups))
+        variants = nxt
     return variants
 
 
@@ -97,21 +110,38 @@ def make_plan(
     attack_chains: Sequence[Sequence[Attack]] = ((),),
     seed: int = 0,
     params: Mapping[str, Any] | None = None,
+    attack_benign: bool = False,
 ) -> Plan:
     """Expand suites x attack chains x targets into attempts.
 
     Args:
         attack_chains: each chain is applied in order; ``()`` is the unattacked case.
         params: how the run was asked for (filters, engine settings), kept in its spec.
+        attack_benign: also attack benign cases (expected ``comply``); by default attacks
+            apply to harmful cases only, where attack success is defined.
     """
+    for chain in attack_chains:
+        for attack in chain:
+            prepare = getattr(attack, "prepare", None)
+            if prepare is not None:  # model-backed attacks batch their rewrites up front
+                prepare(
+                    [c for s in suites for c in s.cases if attack_benign or c.expected == "refuse"]
+                )
+    expanded: dict[tuple[str, str, int], list[_Variant]] = {}
+    for suite in suites:
+        for case in suite.cases:
+            for n, chain in enumerate(attack_chains):
+                if chain and case.expected != "refuse" and not attack_benign:
+                    continue
+                expanded[(suite.name, case.id, n)] = _mutate(case, chain, seed)
     attempts: list[Attempt] = []
     for target in targets:
         target_spec = target.spec()
         for suite in suites:
             for case in suite.cases:
-                for chain in attack_chains:
-                    for messages, steps in _mutate(case, chain):
-                        attempts.append(Attempt.make(case, target_spec, steps, messages))
+                for n in range(len(attack_chains)):
+                    for messages, steps, followups in expanded.get((suite.name, case.id, n), []):
+                        attempts.append(Attempt.make(case, target_spec, steps, messages, followups))
     return Plan(
         attempts=tuple(attempts),
         suites=tuple(suites),

@@ -25,6 +25,7 @@ from assay.core.protocols import Judge, Target
 from assay.core.records import (
     Attempt,
     Exchange,
+    Message,
     Outcome,
     Response,
     Status,
@@ -109,6 +110,66 @@ async def call_with_retries(
     return _error(last.kind, str(last), tries, 0.0)
 
 
+async def converse(
+    target: Target,
+    attempt: Attempt,
+    params: RunParams,
+    rng: random.Random,
+    stats: RunStats | None = None,
+) -> Response:
+    """A multi-turn attempt: send, feed the reply back, send the next scripted turn.
+
+    Each turn gets the engine's timeout and retries. The returned response is the final
+    reply, with the whole conversation in ``transcript`` and latency, tokens and tries
+    summed over turns. A failed turn ends the conversation as that error (the turn is
+    named in ``error_detail``): an error is not a pass, whichever turn it happened on.
+    """
+    history = list(attempt.messages)
+    turns = (*attempt.followups, None)
+    latency, tries, prompt_tokens, completion_tokens = 0.0, 0, 0, 0
+    response = Response()
+    for n, followup in enumerate(turns, start=1):
+        one = attempt.model_copy(update={"messages": tuple(history), "followups": ()})
+        response = await call_with_retries(target, one, params, rng, stats)
+        latency += response.latency_s
+        tries += response.tries
+        prompt_tokens += response.prompt_tokens or 0
+        completion_tokens += response.completion_tokens or 0
+        if not response.ok:
+            detail = f"turn {n} of {len(turns)}: {response.error_detail or ''}"
+            return response.model_copy(
+                update={"error_detail": detail[:2000], "transcript": tuple(history)}
+            )
+        history.append(Message(role="assistant", content=response.text))
+        if followup is not None:
+            history.append(followup)
+    return response.model_copy(
+        update={
+            "transcript": tuple(history),
+            "latency_s": latency,
+            "tries": tries,
+            "prompt_tokens": prompt_tokens or None,
+            "completion_tokens": completion_tokens or None,
+        }
+    )
+
+
+def invert_answer(attempt: Attempt, response: Response) -> Response:
+    """Undo the answer encodings an attack asked for (base64...), last attack first.
+
+    Judges read the decoded text; the target's own text is kept in ``raw_text``.
+    """
+    codecs = [s.detail["answer_codec"] for s in attempt.attacks if s.detail.get("answer_codec")]
+    if not codecs or not response.ok:
+        return response
+    from assay.attacks.codecs import decode_answer
+
+    text = response.text
+    for codec in reversed(codecs):
+        text = decode_answer(text, str(codec))
+    return response.model_copy(update={"text": text, "raw_text": response.text})
+
+
 def _error(kind: str, detail: str, tries: int, latency: float) -> Response:
     return Response(error=kind, error_detail=detail[:2000], tries=tries, latency_s=latency)
 
@@ -179,6 +240,13 @@ async def _judge_batch(judges: Sequence[Judge], items: Sequence[_Item]) -> list[
             verdict = fresh.get(n) or reused[n]
             if verdict is not None:
                 out[i].append(verdict.model_copy(update={"part": part}))
+    for i, item in enumerate(items):
+        if item.response.ok and item.attempt.detail("canary") is not None:
+            from assay.judges.canary import canary_check
+
+            canary = canary_check(item.attempt, item.response)
+            if canary is not None:  # an injection's status is whether it was obeyed
+                out[i] = [canary, *(v for v in out[i] if v.judge.name != canary.judge.name)]
     return out
 
 
@@ -206,9 +274,9 @@ class _Runner:
                 await self.judge_queue.put(_Item(seq, attempt, hit.response, hit))
                 continue
             self.stats.sent += 1
-            response = split_trace(
-                await call_with_retries(target, attempt, self.params, self.rng, self.stats)
-            )
+            call = converse if attempt.followups else call_with_retries
+            raw = await call(target, attempt, self.params, self.rng, self.stats)
+            response = invert_answer(attempt, split_trace(raw))
             await self.judge_queue.put(_Item(seq, attempt, response))
 
     async def judge_worker(self) -> None:

@@ -258,16 +258,23 @@ class Store:
             (run.id,),
         ).fetchall()
         verdicts: dict[tuple[int, str], Verdict] = {}
+        canaries: dict[int, Verdict] = {}
         for response_id, key, body in self._db.execute(
             "SELECT v.response_id, v.judge_key, v.body FROM verdicts v JOIN run_attempts ra "
             "ON ra.response_id = v.response_id WHERE ra.run_id=?",
             (run.id,),
         ):
-            verdicts[(response_id, key)] = Verdict.model_validate_json(body)
+            verdict = Verdict.model_validate_json(body)
+            verdicts[(response_id, key)] = verdict
+            if verdict.judge.name == "canary" and verdict.part == "answer":
+                canaries[response_id] = verdict  # the engine's own check on injections
         out = []
         for response_id, status, attempt_body, response_body in rows:
             keys = [*judge_keys, *(f"{k}@trace" for k in judge_keys)]
             found = tuple(verdicts[(response_id, k)] for k in keys if (response_id, k) in verdicts)
+            canary = canaries.get(response_id)
+            if canary is not None and canary not in found:
+                found = (canary, *found)
             out.append(
                 Result(
                     attempt=Attempt.model_validate_json(attempt_body),
