@@ -90,6 +90,24 @@ async def test_greedy_output_does_not_depend_on_the_batch(
     await target.aclose()
 
 
+async def test_a_prompt_longer_than_the_context_is_an_error_not_a_truncation(
+    tiny_model: Path, make_attempt: MakeAttempt
+) -> None:
+    from assay.errors import TargetError
+
+    target = TransformersTarget(path=str(tiny_model), max_new_tokens=5, batch_size=8)
+    long = " ".join(["hello world"] * 40)  # 80 tokens; the model takes 64
+    results = await asyncio.gather(
+        target.respond(make_attempt(long)),
+        target.respond(make_attempt("hello")),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], TargetError) and results[0].kind == "context_length"
+    assert "64" in str(results[0])
+    assert not isinstance(results[1], BaseException) and results[1].finish_reason
+    await target.aclose()
+
+
 def test_spec_and_defaults(tiny_model: Path) -> None:
     target = TransformersTarget(path=str(tiny_model), batch_size=4)
     spec = target.spec()

@@ -163,25 +163,35 @@ class LocalGenerator:
         import torch
 
         model, tokenizer = self.load()
+        limit = int(getattr(model.config, "max_position_embeddings", 2048) or 2048)
+        room = max(1, limit - self.settings.max_new_tokens)
         texts: list[str] = []
         results: list[Response | TargetError | None] = []
         for conversation in conversations:
             try:
-                texts.append(_render(tokenizer, conversation))
-                results.append(None)
+                text = _render(tokenizer, conversation)
             except Exception as exc:  # a template that rejects this conversation only
                 results.append(TargetError(f"cannot render the prompt: {exc}", kind="prompt"))
+                continue
+            n = len(tokenizer(text, add_special_tokens=False)["input_ids"])
+            if n > room:  # never cut a prompt silently: the request may be in the cut part
+                results.append(
+                    TargetError(
+                        f"prompt is {n} tokens; the model takes {limit} "
+                        f"({self.settings.max_new_tokens} kept for the answer)",
+                        kind="context_length",
+                    )
+                )
+                continue
+            texts.append(text)
+            results.append(None)
         if not texts:
             return [r for r in results if r is not None]
-        limit = int(getattr(model.config, "max_position_embeddings", 2048) or 2048)
-        tokenizer.truncation_side = "left"
         encoded = tokenizer(
             texts,
             return_tensors="pt",
             padding=True,
             add_special_tokens=False,
-            truncation=True,
-            max_length=max(1, limit - self.settings.max_new_tokens),
         )
         start = time.perf_counter()
         with torch.inference_mode():
