@@ -31,6 +31,9 @@ class VariantAttack(Component):
     family: ClassVar[str] = ""
     #: Every variant, in a fixed order. Subclasses may compute it (``variant_names``).
     VARIANTS: ClassVar[tuple[str, ...]] = ()
+    #: Applied to benign cases too (a mitigation's cost is over-refusal); attacks proper
+    #: apply to harmful cases only unless the scan asks for ``--attack-benign``.
+    benign_too: ClassVar[bool] = False
 
     def __init__(self, *, variants: Sequence[str] | None = None, sample: int | None = None):
         self.variants = list(variants) if variants else None

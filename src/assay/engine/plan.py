@@ -102,6 +102,11 @@ def _mutate(case: Case, chain: Sequence[Attack], seed: int) -> list[_Variant]:
     return variants
 
 
+def _benign_too(chain: Sequence[Attack], asked: bool) -> bool:
+    """Whether a chain applies to benign cases: when asked, or when all its links want it."""
+    return asked or (bool(chain) and all(getattr(a, "benign_too", False) for a in chain))
+
+
 def make_plan(
     *,
     suites: Sequence[Suite],
@@ -125,13 +130,18 @@ def make_plan(
             prepare = getattr(attack, "prepare", None)
             if prepare is not None:  # model-backed attacks batch their rewrites up front
                 prepare(
-                    [c for s in suites for c in s.cases if attack_benign or c.expected == "refuse"]
+                    [
+                        c
+                        for s in suites
+                        for c in s.cases
+                        if c.expected == "refuse" or _benign_too(chain, attack_benign)
+                    ]
                 )
     expanded: dict[tuple[str, str, int], list[_Variant]] = {}
     for suite in suites:
         for case in suite.cases:
             for n, chain in enumerate(attack_chains):
-                if chain and case.expected != "refuse" and not attack_benign:
+                if chain and case.expected != "refuse" and not _benign_too(chain, attack_benign):
                     continue
                 expanded[(suite.name, case.id, n)] = _mutate(case, chain, seed)
     attempts: list[Attempt] = []
