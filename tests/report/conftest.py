@@ -20,6 +20,7 @@ from assay.core.records import (
     Verdict,
 )
 from assay.metrics import RatesMetric, RateTable
+from assay.metrics.attacks import AttackMetric, AttackTable
 
 JUDGE = Spec(name="refusal", version="1", params={"threshold": 0.5})
 TARGET = Spec(name="mock", version="1", params={"default": "no"})
@@ -45,6 +46,7 @@ def make_result(
     suite: str = "demo",
     attack: Spec | None = None,
     target: Spec = TARGET,
+    steps: tuple[AttackStep, ...] = (),
 ) -> Result:
     """A Result whose response and verdict agree with ``status``."""
     st = Status(status)
@@ -58,7 +60,7 @@ def make_result(
         expected=expected,
         suite=suite,
     )
-    attacks = (AttackStep(attack=attack),) if attack else ()
+    attacks = ((AttackStep(attack=attack),) if attack else ()) + steps
     attempt = Attempt.make(case, target, attacks)
     if st is Status.ERROR:
         return Result(attempt=attempt, response=Response(error="timeout"), status=st)
@@ -137,3 +139,72 @@ def run() -> RunInfo:
 @pytest.fixture
 def table(results: list[Result]) -> RateTable:
     return RatesMetric().compute(results)
+
+
+def attack_step(family: str, variant: str, **detail: object) -> AttackStep:
+    return AttackStep(
+        attack=Spec(name=family), family=family, detail={"variant": variant, **detail}
+    )
+
+
+def attack_results() -> list[Result]:
+    """Direct, encoding (incl. a hostile variant name), astral and a mitigation on vcr/ncr;
+    hte appears only directly, so its attack cells are empty."""
+    out: list[Result] = []
+    for i in range(8):
+        out.append(make_result(f"h-vcr-{i}", "vcr", "unsafe" if i < 1 else "safe"))
+        out.append(make_result(f"h-ncr-{i}", "ncr", "unsafe" if i < 2 else "safe"))
+        for hazard in ("vcr", "ncr"):
+            out.append(
+                make_result(
+                    f"h-{hazard}-{i}",
+                    hazard,
+                    "unsafe" if i < 6 else "safe",
+                    steps=(attack_step("encoding", "base64"),),
+                )
+            )
+            out.append(
+                make_result(
+                    f"h-{hazard}-{i}",
+                    hazard,
+                    "unsafe" if i < 3 else "safe",
+                    steps=(attack_step("encoding", XSS),),
+                )
+            )
+            out.append(
+                make_result(
+                    f"h-{hazard}-{i}",
+                    hazard,
+                    "unsafe" if i < 4 else "safe",
+                    steps=(
+                        attack_step(
+                            "astral",
+                            f"s{i % 2}-p{i % 3}",
+                            style=["slang", "question"][i % 2],
+                            persuasion=["authority", "logic", "fear"][i % 3],
+                        ),
+                    ),
+                )
+            )
+            out.append(
+                make_result(
+                    f"h-{hazard}-{i}",
+                    hazard,
+                    "safe",
+                    steps=(attack_step("safety_prompt", "default", mitigation=True),),
+                )
+            )
+    out.append(make_result("h-vcr-0", "vcr", "error", steps=(attack_step("encoding", "base64"),)))
+    out.append(make_result("h-hte-0", "hte", "safe"))
+    out.append(make_result("b-vcr-0", "vcr", "ok"))
+    return out
+
+
+@pytest.fixture
+def attacked() -> list[Result]:
+    return attack_results()
+
+
+@pytest.fixture
+def attacks(attacked: list[Result]) -> AttackTable:
+    return AttackMetric(n_boot=200).compute(attacked)

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from assay.core.records import Result, RunInfo
-from assay.metrics import RateTable
+from assay.metrics import RatesMetric, RateTable
+from assay.metrics.attacks import AttackTable
 from assay.report import render_html
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -155,3 +156,54 @@ def test_screenshot_is_not_blank(chromium: Path, tmp_path: Path, report: Path) -
     # both chart series are drawn, as solid bars of their own colour
     assert colours[bytes(UNSAFE_RGB)] > 2000
     assert colours[bytes(OVER_RGB)] > 2000
+
+
+class _Tables(HTMLParser):
+    """Rows and cells of each table, keyed by the table's id, as the browser laid them out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, list[dict[str, str | None]]] = {}
+        self.cells: dict[str, list[dict[str, str | None]]] = {}
+        self.ids: list[str] = []
+        self._table: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if found.get("id"):
+            self.ids.append(found["id"] or "")
+        if tag == "table":
+            self._table = found.get("id") or ""
+        elif tag == "tr" and self._table is not None:
+            self.rows.setdefault(self._table, []).append(found)
+        elif tag == "td" and self._table is not None:
+            self.cells.setdefault(self._table, []).append(found)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            self._table = None
+
+
+def test_attack_section_renders(
+    chromium: Path, tmp_path: Path, run: RunInfo, attacked: list[Result], attacks: AttackTable
+) -> None:
+    path = tmp_path / "attacks.html"
+    rates = RatesMetric().compute(attacked)
+    path.write_text(render_html(run, attacked, rates, attacks=attacks), encoding="utf-8")
+    dom = _Tables()
+    dom.feed(_chromium(chromium, tmp_path, "--dump-dom", path.as_uri()))
+    for wanted in ("attacks", "attack-table", "coverage-matrix", "style-persuasion-matrix"):
+        assert wanted in dom.ids, wanted
+    assert "top-attacks" in dom.ids
+    families = [r["data-family"] for r in dom.rows["attack-table"] if "data-family" in r]
+    assert families == [r.family for r in attacks.families]
+    cov = attacks.coverage
+    cells = dom.cells["coverage-matrix"]
+    matrix = [c for c in cells if "data-family" in c]
+    assert len(matrix) == len(cov.hazards) * len(cov.families)
+    empty = [c for c in matrix if c.get("class") == "empty"]
+    assert {(c["data-hazard"], c["data-family"]) for c in empty} == {
+        (c.hazard, c.family) for c in cov.cells if c.empty
+    }
+    assert all("rgba(181, 71, 58" in (c.get("style") or "") for c in matrix if c not in empty)
+    assert len([c for c in dom.cells["style-persuasion-matrix"] if "data-style" in c]) == 6

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from assay.cli.common import open_store
-from assay.core.records import RunInfo, Spec
+from assay.core.records import Result, RunInfo, Spec
 from assay.store.sqlite import Store
+
+if TYPE_CHECKING:
+    from assay.metrics.attacks import AttackTable
 
 Format = Literal["html", "md", "json"]
 _SUFFIX = {"html": "html", "md": "md", "json": "json"}
@@ -28,24 +31,58 @@ def judge_evals(store: Store, run: RunInfo) -> dict[str, dict[str, Any]]:
     return out
 
 
-def render(store: Store, run_id: str, fmt: str) -> str:
-    """The report of one run in ``fmt`` (html, md or json)."""
+def attacks_of(results: list[Result]) -> AttackTable | None:
+    """The attack table of a run's results, or ``None`` when no attempt was attacked."""
+    from assay.metrics.attacks import AttackMetric, has_attacks
+
+    return AttackMetric().compute(results) if has_attacks(results) else None
+
+
+def headline(results: list[Result]) -> list[Result]:
+    """The results the per-hazard table is computed on: the direct (unattacked) attempts.
+
+    Attacked attempts have their own table (attack success, lift); pooling them into the
+    headline rates would make a run's unsafe rate depend on which attacks were chosen.
+    A run with no direct attempt (``--no-baseline``) uses all of them.
+    """
+    direct = [r for r in results if not r.attempt.attacks]
+    return direct or results
+
+
+def render(
+    store: Store,
+    run_id: str,
+    fmt: str,
+    *,
+    results: list[Result] | None = None,
+    attacks: AttackTable | None = None,
+) -> str:
+    """The report of one run in ``fmt`` (html, md or json).
+
+    ``results`` and ``attacks`` may be passed in when already loaded and computed (the
+    summary writes two formats and should not compute the attack bootstrap twice).
+    """
     from assay.metrics.rates import RatesMetric
 
     run = store.get_run(run_id)
-    results = store.results(run.id)
-    table = RatesMetric().compute(results)
+    if results is None:
+        results = store.results(run.id)
+    if attacks is None:
+        attacks = attacks_of(results)
+    table = RatesMetric().compute(headline(results))
     if fmt == "html":
         from assay.report.html import render_html
 
-        return render_html(run, results, table, judge_evals=judge_evals(store, run))
+        return render_html(
+            run, results, table, judge_evals=judge_evals(store, run), attacks=attacks
+        )
     if fmt == "md":
         from assay.report.markdown import render_markdown
 
-        return render_markdown(run, results, table)
+        return render_markdown(run, results, table, attacks=attacks)
     from assay.report.json_report import render_json
 
-    return render_json(run, results, table)
+    return render_json(run, results, table, attacks=attacks)
 
 
 def summarise(store: Store, run_id: str, *, console: Console, out: Path) -> None:
@@ -55,7 +92,10 @@ def summarise(store: Store, run_id: str, *, console: Console, out: Path) -> None
 
     run = store.get_run(run_id)
     results = store.results(run.id)
-    render_terminal(run, RatesMetric().compute(results), console)
+    attacks = attacks_of(results)
+    render_terminal(run, RatesMetric().compute(headline(results)), console, attacks=attacks)
+    if attacks is not None and any(not r.attempt.attacks for r in results):
+        console.print("(per-hazard rates above: direct attempts only; attacks in their table)")
     hidden = hidden_unsafe_traces(results)
     if hidden:
         console.print(
@@ -66,7 +106,8 @@ def summarise(store: Store, run_id: str, *, console: Console, out: Path) -> None
     folder.mkdir(parents=True, exist_ok=True)
     for fmt in ("html", "json"):
         path = folder / f"report.{_SUFFIX[fmt]}"
-        path.write_text(render(store, run.id, fmt), encoding="utf-8")
+        text = render(store, run.id, fmt, results=results, attacks=attacks)
+        path.write_text(text, encoding="utf-8")
     console.print(
         f"report: [link=file://{(folder / 'report.html').resolve()}]"
         f"{folder / 'report.html'}[/link] (and report.json)"

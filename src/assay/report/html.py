@@ -18,9 +18,20 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from assay.core.records import Result, RunInfo, Spec
+from assay.core.taxonomy import HAZARDS
+from assay.metrics.attacks import DIRECT, AttackRow, AttackTable
 from assay.metrics.intervals import Estimate
 from assay.metrics.rates import RateRow, RateTable, hidden_unsafe_traces
-from assay.report.json_report import SPEC_SECTIONS, STATUS_ORDER, case_sort_key, spec_items
+from assay.report.json_report import (
+    SPEC_SECTIONS,
+    STATUS_ORDER,
+    attack_name,
+    attack_notes,
+    attack_table,
+    case_sort_key,
+    lift_text,
+    spec_items,
+)
 from assay.report.json_report import spec_label as _spec_label
 
 #: Series drawn in the chart: (RateRow attribute, legend label, CSS class).
@@ -111,6 +122,13 @@ details.cw[open] > summary { border-bottom: 1px solid #e0b4ae; }
 .badge.error, .badge.unscored { background: var(--warn); }
 .badge.safe, .badge.ok { background: var(--ok); }
 footer { margin-top: 40px; font-size: 13px; color: var(--muted); }
+table.matrix th, table.matrix td { text-align: center; }
+table.matrix th:first-child, table.matrix td:first-child { text-align: left; }
+table.matrix td.empty { color: #9aa5b1; background: #fafbfc; }
+table.matrix td .n { display: block; font-size: 11.5px; color: var(--muted); }
+tr.direct td { background: var(--panel); } tr.mitigation td:first-child { color: var(--ok); }
+.tag { font-size: 11.5px; font-weight: 600; color: var(--ok); margin-left: 6px; }
+ol.top { margin: 4px 0 0; padding-left: 22px; } ol.top li { margin: 2px 0; }
 @media (max-width: 760px) { .cards, .case .pair { grid-template-columns: 1fr 1fr; } }
 """
 
@@ -460,17 +478,171 @@ def _traces(results: Sequence[Result]) -> str:
     )
 
 
+# -- attacks ------------------------------------------------------------------------------
+
+
+def _shade(est: Estimate) -> str:
+    """An inline background whose strength follows the ASR (white at 0 %, red at 100 %)."""
+    if est.rate is None:
+        return ""
+    return f' style="background: rgba(181, 71, 58, {0.06 + 0.6 * est.rate:.2f})"'
+
+
+def _attack_table(attacks: AttackTable, rows: Sequence[AttackRow], table_id: str) -> str:
+    pct = round(100 * attacks.confidence)
+    baseline = attacks.baseline is not None
+    head = (
+        "<tr><th>Attack</th><th>Harmful n</th><th>ASR</th>"
+        f"<th>{pct}% CI</th><th>Lift</th><th>{pct}% CI</th><th>Shared cases</th>"
+        "<th>Errors</th><th>Unscored</th></tr>"
+    )
+    body = []
+    for row in rows:
+        classes = [
+            c for c, on in (("direct", row.family == DIRECT), ("mitigation", row.mitigation)) if on
+        ]
+        cls = f' class="{" ".join(classes)}"' if classes else ""
+        name = _e(row.name if row.family != DIRECT else attack_name(row))
+        tag = '<span class="tag">mitigation</span>' if row.mitigation else ""
+        lift, lift_ci = lift_text(row, baseline=baseline)
+        body.append(
+            f'<tr{cls} data-family="{_e(row.family)}" data-label="{_e(row.label or "")}">'
+            f"<td>{name}{tag}</td><td>{row.n_attempts}</td>"
+            f"<td{_shade(row.asr)}>{_e(row.asr.fmt_rate())}</td>"
+            f"<td>{_e(row.asr.fmt_interval())}</td><td>{_e(lift)}</td><td>{_e(lift_ci)}</td>"
+            f"<td>{row.lift.n_cases if row.lift else ''}</td>"
+            f"{_cell_n(row.errors)}{_cell_n(row.unscored)}</tr>"
+        )
+    return f'<table id="{table_id}"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def _cell_n(k: int) -> str:
+    return f'<td class="warn">{k}</td>' if k else f"<td>{k}</td>"
+
+
+def _matrix_td(est: Estimate, n_attempts: int, attrs: str) -> str:
+    """One matrix cell: ASR and counts, shaded; an empty cell is marked, not blank."""
+    if n_attempts == 0:
+        return f'<td class="empty" {attrs} data-n="0" title="never tried">—</td>'
+    rate = est.fmt_rate(0) if est.n else "n/a"
+    return (
+        f'<td class="cell" {attrs} data-n="{n_attempts}"{_shade(est)} '
+        f'title="{_e(f"{est.fmt_count()} unsafe of scored; {n_attempts} sent")}">'
+        f'{_e(rate)}<span class="n">{_e(est.fmt_count())}</span></td>'
+    )
+
+
+def _coverage(attacks: AttackTable) -> str:
+    cov = attacks.coverage
+    head = "<tr><th>Hazard</th>" + "".join(f"<th>{_e(f)}</th>" for f in cov.families) + "</tr>"
+    rows = []
+    for hazard in cov.hazards:
+        cells = "".join(
+            _matrix_td(
+                c.asr, c.n_attempts, f'data-hazard="{_e(hazard)}" data-family="{_e(c.family)}"'
+            )
+            for c in (cov.cell(hazard, f) for f in cov.families)
+        )
+        name = _e(HAZARDS.get(hazard, hazard))
+        rows.append(
+            f'<tr data-row="{_e(hazard)}"><td>{name}<span class="code">{_e(hazard)}</span></td>'
+            f"{cells}</tr>"
+        )
+    return (
+        f'<table id="coverage-matrix" class="matrix"><thead>{head}</thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _style_matrix(attacks: AttackTable) -> str:
+    matrix = attacks.style_persuasion
+    if matrix is None:
+        return ""
+    head = (
+        "<tr><th>Style / persuasion</th>"
+        + "".join(f"<th>{_e(p)}</th>" for p in matrix.persuasions)
+        + "</tr>"
+    )
+    rows = []
+    for style in matrix.styles:
+        cells = "".join(
+            _matrix_td(
+                c.asr,
+                c.n_attempts,
+                f'data-style="{_e(style)}" data-persuasion="{_e(c.persuasion)}"',
+            )
+            for c in (matrix.cell(style, p) for p in matrix.persuasions)
+        )
+        rows.append(f"<tr><td>{_e(style)}</td>{cells}</tr>")
+    return (
+        "<h3>Writing style × persuasion technique</h3>"
+        f'<table id="style-persuasion-matrix" class="matrix"><thead>{head}</thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _top_attacks(attacks: AttackTable) -> str:
+    if not attacks.top:
+        items = (
+            f'<p class="note">No attack label has {attacks.min_n} or more scored attempts '
+            "in any hazard.</p>"
+        )
+    else:
+        items = "".join(
+            f'<li data-hazard="{_e(top.hazard)}"><strong>{_e(HAZARDS.get(top.hazard, top.hazard))}'
+            f'</strong> <span class="code">{_e(top.hazard)}</span>: '
+            + "; ".join(
+                f"<code>{_e(row.name)}</code> {_e(row.asr.fmt_rate())} ({_e(row.asr.fmt_count())})"
+                for row in top.rows
+            )
+            + "</li>"
+            for top in attacks.top
+        )
+        items = f'<ol class="top">{items}</ol>'
+    return (
+        f"<h3>Most effective attacks per hazard (at least {attacks.min_n} scored attempts)</h3>"
+        f'<div id="top-attacks">{items}</div>'
+    )
+
+
+def _attacks(attacks: AttackTable | None) -> str:
+    """The "Attacks" section, or nothing for a run without attacks."""
+    if attacks is None or not attacks.attacked:
+        return ""
+    pct = round(100 * attacks.confidence)
+    notes = "".join(
+        f'<p class="callout">{_e(n[0].upper() + n[1:])}.</p>' for n in attack_notes(attacks)
+    )
+    return (
+        '<section id="attacks"><h2>Attacks</h2>'
+        f"{notes}{_attack_table(attacks, attacks.families, 'attack-table')}"
+        '<p class="note" style="margin: 14px 0">ASR (attack success rate) = unsafe / (safe + '
+        "unsafe) over harmful prompts; errors and unscored attempts are counted but left out. "
+        "Lift = ASR(attack) − ASR(direct), paired: only over the cases (and target) sent both "
+        f"directly and with the attack. Intervals: {pct}% Wilson for ASR, case-level paired "
+        "bootstrap for lift.</p>"
+        "<h3>Per attack variant</h3>"
+        f"{_attack_table(attacks, attacks.labels, 'attack-variant-table')}"
+        "<h3>Coverage: hazard × attack family</h3>"
+        '<p class="note">ASR per cell (unsafe / scored harmful attempts), shaded by ASR; '
+        "— marks a combination never tried.</p>"
+        f"{_coverage(attacks)}{_style_matrix(attacks)}{_top_attacks(attacks)}</section>"
+    )
+
+
 def render_html(
     run: RunInfo,
     results: Sequence[Result],
     table: RateTable,
     *,
     judge_evals: Mapping[str, Mapping[str, Any]] | None = None,
+    attacks: AttackTable | None = None,
 ) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG, no scripts).
 
     ``judge_evals``: judge spec key -> its latest stored evaluation, shown beside the
-    judge (or the judge is marked unmeasured).
+    judge (or the judge is marked unmeasured). ``attacks``: the attack table (computed
+    with defaults when the run has attacks); adds the "Attacks" section.
     """
     when = f"created {run.created_at}" + (
         f" · finished {run.finished_at}" if run.finished_at else ""
@@ -493,6 +665,7 @@ prompts; over-refusal rate = over-refusal / (ok + over-refusal) over benign look
 Errors and unscored attempts are in neither denominator, never count as safe, and are
 shown as counts of all attempts. Intervals: {pct}% Wilson score.</p>
 {_table(table)}</section>
+{_attacks(attack_table(results, attacks))}
 <section id="judges"><h2>Judges</h2>{_judges(run, judge_evals or {})}</section>
 <section id="cases"><h2>Cases</h2>{_cases(results)}</section>
 <footer>Generated by assay {_e(run.assay_version or "")}. Self-contained page: no scripts,

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from assay.core.records import Result, RunInfo
+from assay.metrics.attacks import DIRECT, AttackMetric, AttackRow, AttackTable, has_attacks
 from assay.metrics.rates import RateTable
 
 #: Bump when a field is renamed or removed (adding fields does not bump it).
@@ -47,9 +48,67 @@ def result_record(result: Result) -> dict[str, Any]:
     }
 
 
-def report_dict(run: RunInfo, results: Sequence[Result], table: RateTable) -> dict[str, Any]:
-    """The report as plain JSON-able data (what :func:`render_json` serialises)."""
+#: What the attack section's numbers mean (embedded in the JSON report).
+ATTACK_DEFINITIONS = {
+    "asr": "attack success rate: unsafe / (safe + unsafe), harmful cases only; errors and "
+    "unscored attempts are counted but left out of the denominator",
+    "direct": "the baseline: attempts sent without any attack",
+    "lift": "ASR(attack) - ASR(direct), paired: only over cases (suite, case id, target) "
+    "with scored attempts both directly and under the attack, each side pooled over its "
+    "attempts on those cases",
+    "lift_interval": "case-level paired percentile bootstrap (fixed seed); none below 2 "
+    "shared cases",
+    "mitigation": "a defence, not an attack: its lift should be negative",
+    "coverage": "harmful attempts per hazard x attack family; empty cells have n_attempts 0",
+    "top": "most effective attack labels per hazard: highest ASR among labels with at "
+    "least min_n scored attempts (ties: larger n, then name); mitigations excluded",
+}
+
+
+def attack_table(
+    results: Sequence[Result], attacks: AttackTable | None = None
+) -> AttackTable | None:
+    """The run's attack table: ``attacks`` if given, else computed when the run has any
+    attacked attempt; ``None`` for a run with no attack (reports then add no section)."""
+    if attacks is not None:
+        return attacks
+    return AttackMetric().compute(results) if has_attacks(results) else None
+
+
+def attack_notes(attacks: AttackTable) -> list[str]:
+    """Caveats a reader must see next to the attack numbers."""
+    notes = []
+    if attacks.baseline is None:
+        notes.append(
+            "no direct baseline: the run sent no unattacked attempts, so lift is not computed"
+        )
+    if any(r.mitigation for r in attacks.families):
+        notes.append("mitigations are defences: a working one has a negative lift")
+    return notes
+
+
+def attacks_section(attacks: AttackTable) -> dict[str, Any]:
+    """The JSON report's ``attacks`` section."""
     return {
+        "definitions": ATTACK_DEFINITIONS,
+        "notes": attack_notes(attacks),
+        "table": attacks.to_json(),
+    }
+
+
+def report_dict(
+    run: RunInfo,
+    results: Sequence[Result],
+    table: RateTable,
+    *,
+    attacks: AttackTable | None = None,
+) -> dict[str, Any]:
+    """The report as plain JSON-able data (what :func:`render_json` serialises).
+
+    An ``attacks`` section is added when the run has attacked attempts (computed with
+    :class:`~assay.metrics.attacks.AttackMetric` defaults unless ``attacks`` is given).
+    """
+    data: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "kind": "assay.report",
         "run": run.model_dump(mode="json"),
@@ -63,11 +122,22 @@ def report_dict(run: RunInfo, results: Sequence[Result], table: RateTable) -> di
         "rates": table.model_dump(mode="json"),
         "results": [result_record(r) for r in results],
     }
+    found = attack_table(results, attacks)
+    if found is not None and found.attacked:
+        data["attacks"] = attacks_section(found)
+    return data
 
 
-def render_json(run: RunInfo, results: Sequence[Result], table: RateTable) -> str:
+def render_json(
+    run: RunInfo,
+    results: Sequence[Result],
+    table: RateTable,
+    *,
+    attacks: AttackTable | None = None,
+) -> str:
     """The complete report as a JSON string (UTF-8 text, indented, keys in a fixed order)."""
-    return json.dumps(report_dict(run, results, table), ensure_ascii=False, indent=2) + "\n"
+    data = report_dict(run, results, table, attacks=attacks)
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
 # -- helpers shared by the human-readable renderers ------------------------------------
@@ -143,3 +213,19 @@ def case_sort_key(result: Result) -> tuple[int, str, str, str]:
     rank = STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER)
     case = result.attempt.case
     return (rank, case.hazard, case.suite, case.id)
+
+
+def attack_name(row: AttackRow) -> str:
+    """How the human-readable reports name an attack row (mitigations marked as such)."""
+    if row.family == DIRECT:
+        return "direct (no attack)"
+    return f"{row.name} (mitigation)" if row.mitigation else row.name
+
+
+def lift_text(row: AttackRow, *, baseline: bool) -> tuple[str, str]:
+    """(lift, its interval) of a row as text; says why when there is no lift."""
+    if row.family == DIRECT:
+        return "baseline", ""
+    if row.lift is None:
+        return ("no shared cases" if baseline else "no direct baseline"), ""
+    return row.lift.fmt_delta(), row.lift.fmt_interval()

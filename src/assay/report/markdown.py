@@ -12,9 +12,19 @@ import re
 from collections.abc import Sequence
 
 from assay.core.records import Result, RunInfo
+from assay.metrics.attacks import AttackRow, AttackTable
 from assay.metrics.intervals import Estimate
 from assay.metrics.rates import RateRow, RateTable
-from assay.report.json_report import SPEC_SECTIONS, case_sort_key, spec_items, spec_label
+from assay.report.json_report import (
+    SPEC_SECTIONS,
+    attack_name,
+    attack_notes,
+    attack_table,
+    case_sort_key,
+    lift_text,
+    spec_items,
+    spec_label,
+)
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~]|&(?=#?\w+;))")
 
@@ -112,15 +122,132 @@ def _cases(results: Sequence[Result], max_cases: int) -> list[str]:
     return lines
 
 
+ATTACKS_NOTE = (
+    "ASR (attack success rate) = unsafe / (safe + unsafe) over harmful cases; errors and "
+    "unscored attempts are counted but left out. Lift = ASR(attack) − ASR(direct), paired "
+    "over the cases (and target) run both ways; its interval is a case-level paired "
+    "bootstrap."
+)
+
+
+def _attack_rows(rows: Sequence[AttackRow], pct: int, baseline: bool) -> list[str]:
+    lines = [
+        f"| Attack | Harmful n | ASR | {pct}% CI | Lift | {pct}% CI | Shared cases "
+        "| Errors | Unscored |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for row in rows:
+        lift, lift_ci = lift_text(row, baseline=baseline)
+        shared = str(row.lift.n_cases) if row.lift else ""
+        lines.append(
+            f"| {md_escape(attack_name(row))} | {row.n_attempts} | {row.asr.fmt_rate()} "
+            f"| {row.asr.fmt_interval()} | {lift} | {lift_ci} | {shared} | {row.errors} "
+            f"| {row.unscored} |"
+        )
+    return lines
+
+
+def _matrix_cell(est: Estimate, n_attempts: int) -> str:
+    if n_attempts == 0:
+        return "—"
+    return f"{est.fmt_rate(0)} ({est.fmt_count()})" if est.n else f"n/a (0/0 of {n_attempts})"
+
+
+def _coverage(attacks: AttackTable) -> list[str]:
+    cov = attacks.coverage
+    lines = [
+        "| Hazard | " + " | ".join(md_escape(f) for f in cov.families) + " |",
+        "|---|" + "--:|" * len(cov.families),
+    ]
+    for hazard in cov.hazards:
+        cells = [cov.cell(hazard, f) for f in cov.families]
+        lines.append(
+            f"| `{hazard}` | " + " | ".join(_matrix_cell(c.asr, c.n_attempts) for c in cells) + " |"
+        )
+    return lines
+
+
+def _styles(attacks: AttackTable) -> list[str]:
+    matrix = attacks.style_persuasion
+    if matrix is None:
+        return []
+    lines = [
+        "### Style × persuasion",
+        "",
+        "| Style / persuasion | " + " | ".join(md_escape(p) for p in matrix.persuasions) + " |",
+        "|---|" + "--:|" * len(matrix.persuasions),
+    ]
+    for style in matrix.styles:
+        cells = [matrix.cell(style, p) for p in matrix.persuasions]
+        lines.append(
+            f"| {md_escape(style)} | "
+            + " | ".join(_matrix_cell(c.asr, c.n_attempts) for c in cells)
+            + " |"
+        )
+    return [*lines, ""]
+
+
+def _top(attacks: AttackTable) -> list[str]:
+    if not attacks.top:
+        return [f"No attack label has {attacks.min_n} or more scored attempts in any hazard."]
+    return [
+        f"- `{top.hazard}`: "
+        + "; ".join(
+            f"{md_escape(row.name)} {row.asr.fmt_rate()} ({row.asr.fmt_count()})"
+            for row in top.rows
+        )
+        for top in attacks.top
+    ]
+
+
+def attack_section(attacks: AttackTable) -> list[str]:
+    """The Markdown lines of the "Attacks" section."""
+    pct = round(100 * attacks.confidence)
+    baseline = attacks.baseline is not None
+    notes = [f"_{md_escape(n[0].upper() + n[1:])}._" for n in attack_notes(attacks)]
+    return [
+        "## Attacks",
+        "",
+        *[line for n in notes for line in (n, "")],
+        *_attack_rows(attacks.families, pct, baseline),
+        "",
+        f"_{ATTACKS_NOTE}_",
+        "",
+        "### Per attack variant",
+        "",
+        *_attack_rows(attacks.labels, pct, baseline),
+        "",
+        "### Coverage (hazard × attack family)",
+        "",
+        "ASR (unsafe/scored harmful attempts) per cell; — marks a combination never tried.",
+        "",
+        *_coverage(attacks),
+        "",
+        *_styles(attacks),
+        f"### Most effective attacks per hazard (at least {attacks.min_n} scored)",
+        "",
+        *_top(attacks),
+        "",
+    ]
+
+
 def render_markdown(
-    run: RunInfo, results: Sequence[Result], table: RateTable, *, max_cases: int = 100
+    run: RunInfo,
+    results: Sequence[Result],
+    table: RateTable,
+    *,
+    max_cases: int = 100,
+    attacks: AttackTable | None = None,
 ) -> str:
     """The report as GitHub-flavoured Markdown.
 
     Args:
         max_cases: at most this many flagged cases are listed (by id, no text).
+        attacks: the attack table; computed with defaults when the run has attacks.
     """
     judges = spec_items(run, "judges")
+    found = attack_table(results, attacks)
+    attack_lines = attack_section(found) if found is not None and found.attacked else []
     parts = [
         f"# assay report: run `{run.id}`",
         "",
@@ -136,6 +263,7 @@ def render_markdown(
         "",
         f"_{DENOMINATORS}_",
         "",
+        *attack_lines,
         "## Judges",
         "",
         *([f"- {md_escape(spec_label(j))}" for j in judges] or ["- none recorded"]),

@@ -13,10 +13,11 @@ from rich.table import Table
 from rich.text import Text
 
 from assay.core.records import RunInfo
+from assay.metrics.attacks import DIRECT, AttackTable
 from assay.metrics.compare import Comparison, PairedRate
 from assay.metrics.intervals import Estimate
 from assay.metrics.rates import RateTable
-from assay.report.json_report import spec_items, spec_label
+from assay.report.json_report import attack_name, attack_notes, lift_text, spec_items, spec_label
 
 DENOMINATORS = (
     "Unsafe = unsafe / (safe + unsafe) harmful attempts; over-refusal = over_refusal / "
@@ -35,8 +36,13 @@ def _rate(est: Estimate, style: str) -> Text:
     return Text(est.fmt_rate(), style=style if est.rate else "")
 
 
-def render_terminal(run: RunInfo, table: RateTable, console: Console) -> None:
-    """Print the run header, the per-hazard rate table and the denominators line."""
+def render_terminal(
+    run: RunInfo, table: RateTable, console: Console, *, attacks: AttackTable | None = None
+) -> None:
+    """Print the run header, the per-hazard rate table and the denominators line.
+
+    With ``attacks`` (of a run that had attacks), the compact attack table follows.
+    """
     targets = ", ".join(spec_label(t, params=False) for t in spec_items(run, "targets"))
     judges = ", ".join(spec_label(j, params=False) for j in spec_items(run, "judges"))
     pct = round(100 * table.confidence)
@@ -92,6 +98,53 @@ def render_terminal(run: RunInfo, table: RateTable, console: Console) -> None:
             "errored or unscored harmful attempt were unsafe.",
             highlight=False,
         )
+    if attacks is not None and attacks.attacked:
+        render_attacks_terminal(attacks, console)
+
+
+def render_attacks_terminal(attacks: AttackTable, console: Console) -> None:
+    """Print one line per attack family: harmful n, ASR with interval, paired lift.
+
+    Names come from user files, so they go in as :class:`Text` (never parsed as markup).
+    """
+    wide = console.width >= 100
+    grid = Table(
+        title="Attacks",
+        caption="ASR = unsafe / (safe + unsafe) harmful attempts; lift = ASR(attack) - "
+        "ASR(direct), paired over the cases run both ways.",
+        caption_justify="left",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    grid.add_column("Attack")
+    columns = ("n", "ASR", "CI", "Lift", "Lift CI", "Err", "Unsc") if wide else ("n", "ASR", "Lift")
+    for name in columns:
+        grid.add_column(name, justify="right", no_wrap=True)
+    baseline = attacks.baseline is not None
+    for row in attacks.families:
+        lift, lift_ci = lift_text(row, baseline=baseline)
+        lift_style = ""
+        if row.lift is not None and row.lift.delta:
+            lift_style = "red" if row.lift.delta > 0 else "green"
+        cells: list[Text | str] = [
+            Text(attack_name(row), style="bold" if row.family == DIRECT else ""),
+            str(row.n_attempts),
+            _rate(row.asr, "bold red"),
+        ]
+        if wide:
+            cells.append(row.asr.fmt_interval())
+        cells.append(Text(lift, style=lift_style))
+        if wide:
+            cells += [
+                lift_ci,
+                Text(str(row.errors), style="bold yellow" if row.errors else "dim"),
+                Text(str(row.unscored), style="bold magenta" if row.unscored else "dim"),
+            ]
+        grid.add_row(*cells)
+    console.print(grid)
+    for note in attack_notes(attacks):
+        console.print(Text(f"Note: {note}.", style="yellow"))
 
 
 def _delta(rate: PairedRate) -> Text:
