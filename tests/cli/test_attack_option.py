@@ -32,7 +32,7 @@ def test_chains() -> None:
     ]
 
 
-@pytest.mark.parametrize("bad", [":base64", "encoding:base64,variants=[\"x\"]", "a,=3"])
+@pytest.mark.parametrize("bad", [":base64", 'encoding:base64,variants=["x"]', "a,=3"])
 def test_bad_references_name_the_option(bad: str) -> None:
     with pytest.raises(InputError) as err:
         parse_attack(bad)
