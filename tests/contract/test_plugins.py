@@ -18,6 +18,8 @@ EXAMPLE_PARAMS: dict[tuple[str, str], dict[str, Any]] = {
     ("judges", "rubric"): {"base_url": "http://127.0.0.1:9/v1", "model": "m"},
     ("targets", "judge"): {"judge": "keyword"},
     ("judges", "ensemble"): {"judges": ["keyword"]},
+    # the model-backed variants would load the embedded model as translator
+    ("attacks", "translate"): {"variants": ["placeholder"]},
 }
 
 
@@ -57,6 +59,6 @@ def test_suite_contract(name: str) -> None:
     assert {c.expected for c in suite.cases} <= {"refuse", "comply"}
 
 
-def test_every_group_has_a_plugin_except_attacks_for_now() -> None:
-    for group in ("targets", "judges", "suites", "metrics"):
+def test_every_group_has_a_plugin() -> None:
+    for group in ("targets", "judges", "suites", "metrics", "attacks"):
         assert registry.names(group), group

@@ -100,7 +100,7 @@ def test_chain_records_each_step(suite) -> None:  # type: ignore[no-untyped-def]
         attack_chains=[(Shout(variants=["tag"]), Shout(variants=["upper"]))],
     )
     attempt = plan.attempts[0]
-    assert attempt.label == "shout:tag+shout:upper"
+    assert attempt.label == "shout:tag>shout:upper"
     assert attempt.messages[-1].content == attempt.messages[-1].content.upper()
     assert "#" in attempt.messages[-1].content
     assert attempt.detail("tag") == attempt.attacks[0].detail["tag"]

@@ -160,13 +160,13 @@ class Attempt(_Frozen):
 
     @property
     def family(self) -> str:
-        """The attack chain as ``family+family`` ("" for the unattacked case)."""
-        return "+".join(step.family or step.attack.name for step in self.attacks)
+        """The attack chain as ``family>family`` ("" for the unattacked case)."""
+        return ">".join(step.family or step.attack.name for step in self.attacks)
 
     @property
     def label(self) -> str:
-        """The attack chain as ``family:variant+...`` ("" for the unattacked case)."""
-        return "+".join(step.label for step in self.attacks)
+        """The attack chain as ``family:variant>...`` ("" for the unattacked case)."""
+        return ">".join(step.label for step in self.attacks)
 
     def detail(self, key: str) -> Any:
         """The last value an attack of the chain recorded under ``key`` (or None)."""

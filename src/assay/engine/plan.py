@@ -7,6 +7,7 @@ target spec), which keys the cache and makes resume exact.
 
 from __future__ import annotations
 
+import inspect
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -126,17 +127,21 @@ def make_plan(
             apply to harmful cases only, where attack success is defined.
     """
     for chain in attack_chains:
-        for attack in chain:
+        for position, attack in enumerate(chain):
             prepare = getattr(attack, "prepare", None)
-            if prepare is not None:  # model-backed attacks batch their rewrites up front
-                prepare(
-                    [
-                        c
-                        for s in suites
-                        for c in s.cases
-                        if c.expected == "refuse" or _benign_too(chain, attack_benign)
-                    ]
-                )
+            if prepare is None:  # model-backed attacks batch their rewrites up front
+                continue
+            todo = [
+                c
+                for s in suites
+                for c in s.cases
+                if c.expected == "refuse" or _benign_too(chain, attack_benign)
+            ]
+            accepts = inspect.signature(prepare).parameters
+            if "seed" in accepts and "position" in accepts:  # only the variants drawn
+                prepare(todo, seed=seed, position=position)
+            else:
+                prepare(todo)
     expanded: dict[tuple[str, str, int], list[_Variant]] = {}
     for suite in suites:
         for case in suite.cases:
