@@ -224,3 +224,22 @@ def test_has_attacks_and_json() -> None:
     assert has_attacks(_run())
     table = AttackMetric(n_boot=50).compute(_run())
     assert AttackTable.model_validate(table.to_json()) == table
+
+
+def test_benign_rows_show_what_a_mitigation_costs() -> None:
+    mit = step("mitigation", "safety_system_prompt", mitigation=True)
+    results = [res(f"b{i}", "ok" if i else "over_refusal") for i in range(4)]
+    results += [res(f"b{i}", "over_refusal" if i < 3 else "ok", "vcr", mit) for i in range(4)]
+    results.append(res("b9", "error", "vcr", mit))
+    results.append(res("h0", "safe", "vcr", mit))
+    table = AttackMetric().compute(results)
+    rows = {b.family: b for b in table.benign}
+    assert list(rows) == [DIRECT, "mitigation"]
+    assert (rows[DIRECT].over_refusal.k, rows[DIRECT].over_refusal.n) == (1, 4)
+    got = rows["mitigation"]
+    assert (got.over_refusal.k, got.over_refusal.n, got.errors) == (3, 4, 1)
+    assert got.mitigation and got.n_attempts == 5
+
+
+def test_no_benign_rows_when_no_benign_case_was_attacked() -> None:
+    assert AttackMetric().compute(_run()[:-1]).benign == ()

@@ -208,3 +208,14 @@ def attacked() -> list[Result]:
 @pytest.fixture
 def attacks(attacked: list[Result]) -> AttackTable:
     return AttackMetric(n_boot=200).compute(attacked)
+
+
+@pytest.fixture
+def mitigated_benign(attacked: list[Result]) -> list[Result]:
+    """The attacked run plus a mitigation on two benign cases (one refused)."""
+    mit = (attack_step("safety_prompt", "d", mitigation=True),)
+    return [
+        *attacked,
+        make_result("b-vcr-1", "vcr", "over_refusal", steps=mit),
+        make_result("b-vcr-2", "vcr", "ok", steps=mit),
+    ]

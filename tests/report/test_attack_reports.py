@@ -229,3 +229,15 @@ def test_terminal_without_attacks_prints_no_table(run: RunInfo, table: RateTable
     console = Console(record=True, width=160)
     render_terminal(run, table, console, attacks=None)
     assert "Attacks" not in console.export_text()
+
+
+def test_benign_over_refusal_table_when_a_mitigation_touched_benign_cases(
+    run: RunInfo, mitigated_benign: list[Result]
+) -> None:
+    results = mitigated_benign
+    table = AttackMetric(n_boot=50).compute(results)
+    html = render_html(run, results, RatesMetric().compute(results), attacks=table)
+    assert 'id="benign-table"' in html and 'data-family="safety_prompt"' in html
+    md = render_markdown(run, results, RatesMetric().compute(results), attacks=table)
+    assert "### Benign cases: over-refusal per family" in md
+    assert "| safety\\_prompt (mitigation) | 2 | 50.0%" in md

@@ -605,6 +605,29 @@ def _top_attacks(attacks: AttackTable) -> str:
     )
 
 
+def _benign_table(attacks: AttackTable) -> str:
+    """Over-refusal of benign cases per family: what a mitigation costs."""
+    if not attacks.benign:
+        return ""
+    pct = round(100 * attacks.confidence)
+    rows = "".join(
+        f'<tr data-family="{_e(b.family)}"><td>{_e(b.family)}'
+        f"{'<span class=tag>mitigation</span>' if b.mitigation else ''}</td>"
+        f"<td>{b.n_attempts}</td><td>{_e(b.over_refusal.fmt_rate())}</td>"
+        f"<td>{_e(b.over_refusal.fmt_interval())}</td>"
+        f"{_cell_n(b.errors)}{_cell_n(b.unscored)}</tr>"
+        for b in attacks.benign
+    )
+    return (
+        "<h3>Benign cases: over-refusal per family</h3>"
+        '<p class="note">Over-refusal = refused (fully or in part) / scored benign attempts; '
+        "the price of a mitigation.</p>"
+        '<table id="benign-table"><thead><tr><th>Family</th><th>Benign n</th>'
+        f"<th>Over-refusal</th><th>{pct}% CI</th><th>Errors</th><th>Unscored</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+    )
+
+
 def _attacks(attacks: AttackTable | None) -> str:
     """The "Attacks" section, or nothing for a run without attacks."""
     if attacks is None or not attacks.attacked:
@@ -621,6 +644,7 @@ def _attacks(attacks: AttackTable | None) -> str:
         "Lift = ASR(attack) − ASR(direct), paired: only over the cases (and target) sent both "
         f"directly and with the attack. Intervals: {pct}% Wilson for ASR, case-level paired "
         "bootstrap for lift.</p>"
+        f"{_benign_table(attacks)}"
         "<h3>Per attack variant</h3>"
         f"{_attack_table(attacks, attacks.labels, 'attack-variant-table')}"
         "<h3>Coverage: hazard × attack family</h3>"

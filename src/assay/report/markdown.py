@@ -200,6 +200,25 @@ def _top(attacks: AttackTable) -> list[str]:
     ]
 
 
+def _benign_rows(attacks: AttackTable, pct: int) -> list[str]:
+    """Over-refusal per family on benign cases (a mitigation's cost), when measured."""
+    if not attacks.benign:
+        return []
+    lines = [
+        "### Benign cases: over-refusal per family",
+        "",
+        f"| Family | Benign n | Over-refusal | {pct}% CI | Errors | Unscored |",
+        "|---|---:|---:|---|---:|---:|",
+    ]
+    for b in attacks.benign:
+        tag = " (mitigation)" if b.mitigation else ""
+        lines.append(
+            f"| {md_escape(b.family)}{tag} | {b.n_attempts} | {b.over_refusal.fmt_rate()} | "
+            f"{b.over_refusal.fmt_interval()} | {b.errors} | {b.unscored} |"
+        )
+    return [*lines, ""]
+
+
 def attack_section(attacks: AttackTable) -> list[str]:
     """The Markdown lines of the "Attacks" section."""
     pct = round(100 * attacks.confidence)
@@ -213,6 +232,7 @@ def attack_section(attacks: AttackTable) -> list[str]:
         "",
         f"_{ATTACKS_NOTE}_",
         "",
+        *_benign_rows(attacks, pct),
         "### Per attack variant",
         "",
         *_attack_rows(attacks.labels, pct, baseline),

@@ -143,6 +143,11 @@ def render_attacks_terminal(attacks: AttackTable, console: Console) -> None:
             ]
         grid.add_row(*cells)
     console.print(grid)
+    if attacks.benign:
+        line = ", ".join(
+            f"{b.family} {b.over_refusal.fmt_rate()} of {b.over_refusal.n}" for b in attacks.benign
+        )
+        console.print(Text(f"Over-refusal of benign cases per family: {line}"))
     for note in attack_notes(attacks):
         console.print(Text(f"Note: {note}.", style="yellow"))
 
