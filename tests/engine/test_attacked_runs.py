@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from assay.attacks.base import VariantAttack, request_text, with_request
-from assay.core import Case, Message, Status
+from assay.core import Attempt, Case, Message, Response, Status
 from assay.core.records import Mutation
 from assay.engine import RunParams, make_plan, scan
 from assay.store import Store
@@ -184,3 +184,31 @@ def test_a_failed_turn_is_an_error_naming_the_turn(suite_factory, judge) -> None
     assert failed.response.error_detail is not None
     assert failed.response.error_detail.startswith("turn 2 of 3")
     assert len(failed.response.transcript) == 3  # user, assistant, the failing user turn
+
+
+class _Obedient(MockTarget):
+    """Follows any instruction it reads: repeats every canary-looking code it is shown."""
+
+    async def respond(self, attempt: Attempt) -> Response:
+        import re
+
+        text = "\n".join(m.content for m in attempt.messages)
+        codes = re.findall(r"\b[A-Z]+-[0-9A-F]{6}\b", text)
+        return Response(text=f"{codes[0]} Sure." if codes else "Sure.")
+
+
+def test_injection_status_is_whether_the_canary_came_back(suite_factory, judge) -> None:  # type: ignore[no-untyped-def]
+    from assay.attacks.injection import ExtractionAttack, InjectionAttack
+
+    suite = suite_factory(4)
+    chains = [(InjectionAttack(variants=["document"]),), (ExtractionAttack(sample=1),)]
+    for target, expected in ((_Obedient(), Status.UNSAFE), (MockTarget(), Status.SAFE)):
+        store = Store(":memory:")
+        plan = make_plan(suites=[suite], targets=[target], judges=[judge], attack_chains=chains)
+        results = store.results(scan(plan, store, params=FAST).run.id)
+        assert len(results) == 4
+        for r in results:
+            canary = r.attempt.detail("canary")
+            assert canary and r.verdicts[0].judge.name == "canary", r.verdicts
+            assert r.status is expected, (r.attempt.label, r.response.text)
+            assert [v.judge.name for v in r.verdicts][1:] == ["prefix"]  # the run's judge kept
