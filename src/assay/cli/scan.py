@@ -62,6 +62,15 @@ def _attack_chains(
     return chains
 
 
+def _print_rewrites(console: Console, attacks: list[Attack]) -> None:
+    """Model-backed attacks: how many rewrites were kept, and how many dropped and why."""
+    for attack in attacks:
+        stats = getattr(attack, "stats", None)
+        if isinstance(stats, dict) and any(stats.values()):
+            counts = ", ".join(f"{v} {k}" for k, v in stats.items())
+            console.print(f"{attack.spec().name} rewrites: {counts} (dropped ones are not sent)")
+
+
 def scan_command(
     suite: Annotated[
         list[str] | None,
@@ -173,6 +182,7 @@ def scan_command(
         params=asked,
         attack_benign=attack_benign,
     )
+    _print_rewrites(console, [a for c in chains for a in c])
     store = open_store(db)
     n_cases = sum(len(s) for s in suites)
     console.print(
