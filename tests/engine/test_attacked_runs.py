@@ -212,3 +212,33 @@ def test_injection_status_is_whether_the_canary_came_back(suite_factory, judge) 
             assert canary and r.verdicts[0].judge.name == "canary", r.verdicts
             assert r.status is expected, (r.attempt.label, r.response.text)
             assert [v.judge.name for v in r.verdicts][1:] == ["prefix"]  # the run's judge kept
+
+
+def test_an_echoed_request_is_unscored_and_the_judges_verdicts_kept(suite_factory, judge) -> None:  # type: ignore[no-untyped-def]
+    class Parrot(MockTarget):
+        async def respond(self, attempt: Attempt) -> Response:
+            return Response(text=f"{attempt.messages[-1].content} please")
+
+    suite = suite_factory(4)
+    store = Store(":memory:")
+    plan = make_plan(suites=[suite], targets=[Parrot()], judges=[judge])
+    results = store.results(scan(plan, store, params=FAST).run.id)
+    assert len(results) == 4  # "question 1 please": 2 of 3 words are the request's
+    assert all(r.status is not Status.UNSCORED for r in results)
+
+    class Echo(MockTarget):
+        async def respond(self, attempt: Attempt) -> Response:
+            return Response(text=f"{attempt.messages[-1].content} {attempt.messages[-1].content}")
+
+    store = Store(":memory:")
+    plan = make_plan(
+        suites=[suite],
+        targets=[Echo()],
+        judges=[judge],
+        attack_chains=[(Shout(variants=["upper"]),)],
+    )
+    results = store.results(scan(plan, store, params=FAST).run.id)
+    assert len(results) == 2
+    for r in results:
+        assert r.status is Status.UNSCORED
+        assert [v.judge.name for v in r.verdicts] == ["echo", "prefix"]

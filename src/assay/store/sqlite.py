@@ -266,8 +266,8 @@ class Store:
         ):
             verdict = Verdict.model_validate_json(body)
             verdicts[(response_id, key)] = verdict
-            if verdict.judge.name == "canary" and verdict.part == "answer":
-                canaries[response_id] = verdict  # the engine's own check on injections
+            if verdict.judge.name in ENGINE_CHECKS and verdict.part == "answer":
+                canaries[response_id] = verdict  # the engine's own checks (canary, echo)
         out = []
         for response_id, status, attempt_body, response_body in rows:
             keys = [*judge_keys, *(f"{k}@trace" for k in judge_keys)]
@@ -437,6 +437,10 @@ class Store:
                 "SELECT DISTINCT ensemble FROM ensemble_weights ORDER BY ensemble"
             )
         ]
+
+
+#: Verdicts the engine adds itself, first, whatever the run's judges: see engine.run.
+ENGINE_CHECKS = frozenset({"canary", "echo"})
 
 
 def _spec_key(spec_dump: dict[str, Any]) -> str:
