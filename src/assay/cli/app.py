@@ -21,13 +21,14 @@ err_console = Console(stderr=True)
 
 
 def _register() -> None:
-    from assay.cli import attacks, generate, judges, plugins, runs, scan
+    from assay.cli import attacks, generate, guard, judges, plugins, runs, scan
 
     scan.register(app)
     runs.register(app)
     generate.register(app)
     judges.register(app)
     attacks.register(app)
+    guard.register(app)
     plugins.register(app)
 
 

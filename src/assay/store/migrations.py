@@ -76,4 +76,26 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX ensemble_weights_name ON ensemble_weights(ensemble, step);
     """,
+    # 4: the run-time guard's reviewer labels, and the ensemble members' votes behind
+    # its decisions (no text), so a label sent later (or from another process) can still
+    # update the ensemble's Hedge weights.
+    """
+    CREATE TABLE guard_feedback (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        decision_id TEXT NOT NULL UNIQUE,
+        label TEXT NOT NULL,
+        reviewer TEXT NOT NULL,
+        note TEXT NOT NULL,
+        policy_id TEXT NOT NULL,
+        ensemble TEXT,
+        step INTEGER,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE guard_votes (
+        decision_id TEXT PRIMARY KEY,
+        ensemble TEXT NOT NULL,
+        votes TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    """,
 )

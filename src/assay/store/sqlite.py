@@ -438,6 +438,69 @@ class Store:
             )
         ]
 
+    # -- guard feedback ---------------------------------------------------------------
+
+    def save_guard_votes(self, rows: Sequence[tuple[str, str, dict[str, bool | None]]]) -> None:
+        """Store ensemble member votes behind guard decisions: (decision id, ensemble,
+        member -> bad vote or None). A decision already stored is kept as it was."""
+        if not rows:
+            return
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR IGNORE INTO guard_votes (decision_id, ensemble, votes, created_at) "
+                "VALUES (?,?,?,?)",
+                ((d, e, json.dumps(v, sort_keys=True), _now()) for d, e, v in rows),
+            )
+
+    def guard_votes(self, decision_id: str) -> tuple[str, dict[str, bool | None]] | None:
+        """The ensemble name and member votes stored for a guard decision, or ``None``."""
+        row = self._db.execute(
+            "SELECT ensemble, votes FROM guard_votes WHERE decision_id=?", (decision_id,)
+        ).fetchone()
+        return None if row is None else (str(row[0]), json.loads(row[1]))
+
+    def save_guard_feedback(
+        self,
+        *,
+        decision_id: str,
+        label: str,
+        reviewer: str,
+        note: str,
+        policy_id: str,
+        ensemble: str | None = None,
+        step: int | None = None,
+    ) -> None:
+        """Store a reviewer's label for a guard decision (one label per decision).
+
+        Raises:
+            UsageError: the decision already has a label.
+        """
+        try:
+            with self._transaction():
+                self._db.execute(
+                    "INSERT INTO guard_feedback (decision_id, label, reviewer, note, policy_id, "
+                    "ensemble, step, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                    (decision_id, label, reviewer, note, policy_id, ensemble, step, _now()),
+                )
+        except sqlite3.IntegrityError as exc:
+            raise UsageError(f"decision {decision_id!r} already has a reviewer label") from exc
+
+    def guard_feedback(self, decision_id: str | None = None) -> list[dict[str, Any]]:
+        """Stored guard labels, oldest first (only ``decision_id``'s when given)."""
+        query = (
+            "SELECT decision_id, label, reviewer, note, policy_id, ensemble, step, created_at "
+            "FROM guard_feedback"
+        )
+        args: tuple[Any, ...] = ()
+        if decision_id is not None:
+            query += " WHERE decision_id=?"
+            args = (decision_id,)
+        keys = ("decision_id", "label", "reviewer", "note", "policy_id", "ensemble", "step")
+        return [
+            {**dict(zip(keys, row[:7], strict=True)), "created_at": row[7]}
+            for row in self._db.execute(query + " ORDER BY id", args)
+        ]
+
 
 #: Verdicts the engine adds itself, first, whatever the run's judges: see engine.run.
 ENGINE_CHECKS = frozenset({"canary", "echo"})
