@@ -82,7 +82,9 @@ async def in_process(n: int) -> dict[str, Any]:
     }
 
 
-def _start_service(keys_file: Path, audit: Path) -> tuple[subprocess.Popen[str], str]:
+def _start_service(
+    keys_file: Path, audit: Path, threads: int | None, extra: list[str] | None = None
+) -> tuple[subprocess.Popen[str], str]:
     command = [
         str(REPO / ".venv" / "bin" / "assay"),
         "guard",
@@ -94,8 +96,14 @@ def _start_service(keys_file: Path, audit: Path) -> tuple[subprocess.Popen[str],
         "--no-rate-limit",
         "--audit",
         str(audit),
+        *(extra or []),
     ]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = dict(os.environ)
+    if threads is not None:  # torch's intra-op threads in the service process
+        env["OMP_NUM_THREADS"] = str(threads)
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     assert proc.stdout is not None
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -200,6 +208,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="load per level")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 64])
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--service-threads", type=int, default=None, help="OMP_NUM_THREADS of the service"
+    )
+    parser.add_argument("--skip-in-process", action="store_true")
+    parser.add_argument("--batch-wait-ms", type=float, default=2.0)
+    parser.add_argument("--max-batch", type=int, default=64)
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -208,8 +222,10 @@ def main(argv: list[str] | None = None) -> None:
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
     }
-    report["in_process"] = asyncio.run(in_process(args.n))
-    print("in-process:", json.dumps(report["in_process"]), flush=True)
+    if not args.skip_in_process:
+        report["in_process"] = asyncio.run(in_process(args.n))
+        print("in-process:", json.dumps(report["in_process"]), flush=True)
+    report["service_threads"] = args.service_threads
 
     from assay.guard.keys import add_key
 
@@ -217,7 +233,10 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         keys_file = Path(tmp) / "keys.json"
         key = add_key(keys_file, "bench")
-        proc, url = _start_service(keys_file, Path(tmp) / "audit.db")
+        extra = ["--batch-wait-ms", str(args.batch_wait_ms), "--max-batch", str(args.max_batch)]
+        proc, url = _start_service(keys_file, Path(tmp) / "audit.db", args.service_threads, extra)
+        report["service_args"] = extra
+        asyncio.run(load(url, key, texts, 8, 2.0))  # warm-up: the judge loads on first use
         try:
             report["service"] = []
             for clients in args.clients:

@@ -316,6 +316,10 @@ def serve_command(
     max_body: Annotated[
         int, typer.Option(help="Largest request body in bytes (413 above).", min=1)
     ] = 64 * 1024,
+    batch_wait_ms: Annotated[
+        float, typer.Option(help="How long a check waits for others to share its batch.", min=0)
+    ] = 2.0,
+    max_batch: Annotated[int, typer.Option(help="Most checks per judge call.", min=1)] = 64,
 ) -> None:
     """Serve the guard over HTTP: moderations, guard/check, a guarded chat proxy."""
     import os
@@ -347,6 +351,8 @@ def serve_command(
         "audit_path": audit,
         "audit_text": audit_text,
         "max_body_bytes": max_body,
+        "batch_wait_ms": batch_wait_ms,
+        "max_batch": max_batch,
     }
     settings = ServeSettings(host=host, port=port, service=ServiceSettings(**service))
 
