@@ -66,6 +66,7 @@ def test_serve_checks_with_the_real_judge(tmp_path: Path) -> None:
             )
             assert reply.status_code == 200, reply.text
             decision = reply.json()
+            assert decision["judge_error"] is None, decision
             assert decision["decision"] in ("allow", "block", "abstain")
             assert 0.0 <= decision["scores"]["unsafe"] <= 1.0
     finally:

@@ -339,6 +339,18 @@ def serve_command(
     guard = Guard.from_files(
         policy=policy, calibration=calibration, store_path=str(store) if store else None
     )
+    # Load the judge before listening: a first request would otherwise wait for the model
+    # load, time out and be failed closed.
+    import time
+
+    from assay.guard.types import CheckRequest, GuardMessage
+
+    started_at = time.perf_counter()
+    warm = CheckRequest(messages=(GuardMessage(role="user", content="Hello, how are you?"),))
+    (first,) = asyncio.run(guard.check([warm]))
+    if first.judge_error is not None:
+        raise InputError(f"the guard's judge does not work: {first.judge_error}", field="--policy")
+    typer.echo(f"judge ready in {time.perf_counter() - started_at:.1f} s", err=True)
     upstream_key = os.environ.get(upstream_key_env) if upstream else None
     service: dict[str, Any] = {
         "require_auth": not no_auth,
