@@ -91,7 +91,7 @@ class FakeGuard:
         self.feedbacks.append(feedback)
         shift = 0.1 if feedback.label == "unsafe" else -0.1
         self.weights = {"harm": self.weights["harm"] + shift, "llamaguard": 0.5 - shift}
-        return dict(self.weights)
+        return {"weights": dict(self.weights), "step": len(self.feedbacks)}
 
 
 class Running:

@@ -366,7 +366,7 @@ async def test_feedback_without_an_ensemble_stores_the_label(tmp_path: Path) -> 
     db = str(tmp_path / "store.db")
     guard = Guard(_policy(), store_path=db)
     d = await _one(guard, "x [p=0.4]")
-    assert guard.feedback(Feedback(decision_id=d.id, label="unsafe")) == {}
+    assert guard.feedback(Feedback(decision_id=d.id, label="unsafe")) == {"weights": {}}
     assert guard.weight_history() == []
     guard.close()
     store = Store(db)
@@ -386,3 +386,30 @@ async def test_feedback_in_memory_only_and_the_memory_is_bounded() -> None:
     result = guard.feedback(Feedback(decision_id=latest.id, label="unsafe"))
     assert result["weights"] == pytest.approx({"guardtest-marker": 0.5, "guardtest-always": 0.5})
     assert result["history"] == 2  # both were right: equal losses keep the weights
+
+
+def test_feedback_through_the_real_service_changes_the_weights(tmp_path: Path) -> None:
+    import httpx
+
+    from assay.guard.serve import BackgroundServer
+    from assay.guard.service import ServiceSettings, create_app
+
+    guard = Guard(_ensemble_policy(), store_path=str(tmp_path / "store.db"))
+    settings = ServiceSettings(require_auth=False, audit_path=tmp_path / "audit.db")
+    server = BackgroundServer(app=create_app(guard, settings)).start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            body = {"messages": [{"role": "user", "content": "a recipe [p=0.1]"}]}
+            first = client.post("/v1/guard/check", json=body).json()
+            assert first["decision"] == "block"  # 0.5 * 0.1 + 0.5 * 0.9
+            reply = client.post(
+                "/v1/guard/feedback", json={"decision_id": first["id"], "label": "safe"}
+            )
+            assert reply.status_code == 200, reply.text
+            weights = reply.json()["weights"]
+            assert weights["guardtest-marker"] > 0.5 > weights["guardtest-always"]
+            body = {"messages": [{"role": "user", "content": "a recipe [p=0.1] again"}]}
+            assert client.post("/v1/guard/check", json=body).json()["decision"] == "allow"
+    finally:
+        server.stop()
+        guard.close()

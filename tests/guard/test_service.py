@@ -364,6 +364,7 @@ def test_feedback_reaches_the_guard(service: Running) -> None:
         "decision_id": decision["id"],
         "label": "unsafe",
         "weights": {"harm": pytest.approx(0.6), "llamaguard": pytest.approx(0.4)},
+        "step": 1,
     }
     assert [f.reviewer for f in service.guard.feedbacks] == ["ana"]
     bad = httpx.post(

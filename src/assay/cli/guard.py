@@ -245,7 +245,7 @@ def feedback_command(
             result = guard.feedback(
                 Feedback(decision_id=decision, label=label, reviewer=reviewer, note=note)
             )
-            if result:
+            if result.get("weights"):
                 weights = ", ".join(f"{m}={w:.4f}" for m, w in result["weights"].items())
                 console.print(
                     f"label {label} stored for {decision}; ensemble {result['ensemble']} "

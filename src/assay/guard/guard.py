@@ -610,7 +610,7 @@ class Guard:
             self._save_label(feedback, None, None)
             with self._lock:
                 self._reviewed.add(decision_id)
-            return {}
+            return {"weights": {}}
         if votes is None and self.store_path is not None:
             stored = self._store_call(lambda s: s.guard_votes(decision_id))
             if stored is not None and stored[0] == ensemble.name:

@@ -798,7 +798,7 @@ def create_app(guard: GuardLike, settings: ServiceSettings | None = None) -> "Fa
             raise HTTPProblem(400, str(exc), "invalid_request_error") from None
         if service.audit is not None:
             service.audit.record_feedback(fb, key_name=key_name(request))
-        return JSONResponse({"decision_id": fb.decision_id, "label": fb.label, "weights": weights})
+        return JSONResponse({"decision_id": fb.decision_id, "label": fb.label, **weights})
 
     @app.get("/healthz")
     async def healthz() -> Response:

@@ -101,5 +101,9 @@ class GuardLike(Protocol):
         ...
 
     def feedback(self, feedback: Feedback) -> dict[str, Any]:
-        """Record a reviewer label; return the updated ensemble weights (or ``{}``)."""
+        """Record a reviewer label.
+
+        Returns ``{"weights": {member: weight}}`` (empty without a weighted ensemble),
+        plus whatever else the guard reports (``step``, ``history``, ``ensemble``).
+        """
         ...
