@@ -472,3 +472,30 @@ def test_guard_modules_import_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+async def test_batcher_waits_longer_only_while_checks_keep_arriving() -> None:
+    import time
+
+    sizes: list[int] = []
+
+    async def check(requests: Any) -> list[Decision]:
+        sizes.append(len(requests))
+        return [
+            Decision(decision="allow", policy_id="p", config="default", id=str(i))
+            for i in range(len(requests))
+        ]
+
+    batcher = CheckBatcher(check=check, wait_s=0.002, max_wait_s=0.2, gap_s=0.01)
+    req = CheckRequest(messages=(GuardMessage(role="user", content="hi"),))
+    started = time.perf_counter()
+    await batcher.submit(req)  # alone: released after the base wait, not the max wait
+    assert time.perf_counter() - started < 0.1 and sizes == [1]
+
+    async def staggered(i: int) -> Decision:
+        await asyncio.sleep(0.001 * i)  # a burst: 1 ms apart, 11 ms in all (> base wait)
+        return await batcher.submit(req)
+
+    await asyncio.gather(*(staggered(i) for i in range(12)))
+    assert sizes[1:] == [12]  # one batch, although the burst outlasted the base wait
+    await batcher.close()

@@ -115,6 +115,8 @@ class ServiceSettings(BaseModel):
         rate_per_s, burst: per-key token bucket; ``rate_per_s=None`` turns it off.
         check_timeout_s: a check taking longer fails closed (``judge_error="timeout"``).
         batch_wait_ms: how long the first check of a batch waits for others to join.
+        batch_max_wait_ms: past that, how long it may wait while others keep arriving
+            (each within 4 ms of the last): fuller batches under load only.
         max_batch: the most checks per ``guard.check`` call.
         max_concurrent_batches: ``guard.check`` calls running at once. One is right for a
             CPU-bound judge: checks arriving meanwhile form the next, larger batch.
@@ -139,6 +141,7 @@ class ServiceSettings(BaseModel):
     burst: int = Field(default=100, ge=1)
     check_timeout_s: float = Field(default=5.0, gt=0)
     batch_wait_ms: float = Field(default=2.0, ge=0)
+    batch_max_wait_ms: float = Field(default=12.0, ge=0)
     max_batch: int = Field(default=64, ge=1)
     max_concurrent_batches: int = Field(default=1, ge=1)
     on_abstain: Literal["block", "allow"] = "block"
@@ -215,6 +218,9 @@ class CheckBatcher:
     Args:
         check: the batched check (``guard.check``).
         max_batch, wait_s, max_concurrent: see above.
+        max_wait_s: past ``wait_s``, keep collecting while checks keep arriving (one
+            within ``gap_s`` of the last), up to this long after the first: fuller batches
+            under load at no cost to a lone check. ``0``: off.
         timeout_s: the longest one ``check`` call may run.
         on_batch: called with each call's size (metrics).
     """
@@ -228,10 +234,14 @@ class CheckBatcher:
         max_concurrent: int = 1,
         timeout_s: float = 5.0,
         on_batch: Callable[[int], None] = lambda size: None,
+        max_wait_s: float = 0.0,
+        gap_s: float = 0.004,
     ) -> None:
         self.check = check
         self.max_batch = max_batch
         self.wait_s = wait_s
+        self.max_wait_s = max_wait_s
+        self.gap_s = gap_s
         self.max_concurrent = max_concurrent
         self.timeout_s = timeout_s
         self.on_batch = on_batch
@@ -274,9 +284,17 @@ class CheckBatcher:
                 self._wake.clear()
                 await self._wake.wait()
             await self._slots.acquire()
-            deadline = self._pending[0].enqueued + self.wait_s if self._pending else 0.0
+            first = self._pending[0].enqueued if self._pending else 0.0
+            deadline, hard = first + self.wait_s, first + max(self.wait_s, self.max_wait_s)
             while len(self._pending) < self.max_batch:
-                remaining = deadline - loop.time()
+                now = loop.time()
+                # Past the base wait, keep waiting only while others have joined and
+                # still arrive (the last within ``gap_s``): a burst under load fills the
+                # batch, a lone check at low load is not held back.
+                limit = deadline
+                if now >= deadline and len(self._pending) > 1:
+                    limit = min(hard, self._pending[-1].enqueued + self.gap_s)
+                remaining = limit - now
                 if remaining <= 0:
                     break
                 self._wake.clear()
@@ -535,6 +553,7 @@ class _Service:
             check=guard.check,
             max_batch=settings.max_batch,
             wait_s=settings.batch_wait_ms / 1000.0,
+            max_wait_s=settings.batch_max_wait_ms / 1000.0,
             max_concurrent=settings.max_concurrent_batches,
             timeout_s=settings.check_timeout_s,
             on_batch=lambda size: self.metrics.batch_size.observe(size),
