@@ -52,12 +52,10 @@ def _pct(values: list[float], q: float) -> float:
 
 def public_texts() -> list[str]:
     """Prompts from the shared public sets (never used to train the harm judge)."""
-    from assay.suites.public import ailuminate_demo, simplesafetytests, xstest
+    sys.path.insert(0, str(Path(__file__).parent))
+    from guard_data import rows
 
-    texts: list[str] = []
-    for suite in (xstest(), simplesafetytests(), ailuminate_demo()):
-        texts += [case.prompt for case in suite.cases]
-    return texts
+    return [row["text"] for row in rows()]
 
 
 async def in_process(n: int) -> dict[str, Any]:
