@@ -258,7 +258,7 @@ class Store:
             (run.id,),
         ).fetchall()
         verdicts: dict[tuple[int, str], Verdict] = {}
-        canaries: dict[int, Verdict] = {}
+        first_checks: dict[int, Verdict] = {}
         for response_id, key, body in self._db.execute(
             "SELECT v.response_id, v.judge_key, v.body FROM verdicts v JOIN run_attempts ra "
             "ON ra.response_id = v.response_id WHERE ra.run_id=?",
@@ -267,14 +267,14 @@ class Store:
             verdict = Verdict.model_validate_json(body)
             verdicts[(response_id, key)] = verdict
             if verdict.judge.name in ENGINE_CHECKS and verdict.part == "answer":
-                canaries[response_id] = verdict  # the engine's own checks (canary, echo)
+                first_checks[response_id] = verdict  # the engine's own checks (canary, echo)
         out = []
         for response_id, status, attempt_body, response_body in rows:
             keys = [*judge_keys, *(f"{k}@trace" for k in judge_keys)]
             found = tuple(verdicts[(response_id, k)] for k in keys if (response_id, k) in verdicts)
-            canary = canaries.get(response_id)
-            if canary is not None and canary not in found:
-                found = (canary, *found)
+            first = first_checks.get(response_id)
+            if first is not None and first not in found:
+                found = (first, *found)
             out.append(
                 Result(
                     attempt=Attempt.model_validate_json(attempt_body),
