@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assay.errors import InputError
+from assay.perception.lidar import KINDS, PARAMS, SEVERITIES, corrupt_scan, ring_ids
+
+N_BEAMS = 32
+N_AZ = 180
+
+
+def _scan(intensity: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Points on 32 rings (elevations -25..+15 degrees) at ranges 5..30 m around the origin."""
+    rng = np.random.default_rng(0)
+    elev = np.deg2rad(np.linspace(-25.0, 15.0, N_BEAMS))
+    az = np.linspace(-np.pi, np.pi, N_AZ, endpoint=False)
+    e, a = np.meshgrid(elev, az, indexing="ij")
+    r = rng.uniform(5.0, 30.0, size=e.shape)
+    pts = np.stack([r * np.cos(e) * np.cos(a), r * np.cos(e) * np.sin(a), r * np.sin(e)], -1)
+    pts = pts.reshape(-1, 3)
+    if intensity:
+        pts = np.hstack([pts, rng.uniform(0, 1, size=(pts.shape[0], 1))])
+    rings = np.repeat(np.arange(N_BEAMS), N_AZ)
+    return pts, rings
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("cols", [3, 4])
+def test_deterministic_dtype_shape(kind: str, cols: int) -> None:
+    pts, _ = _scan(intensity=cols == 4)
+    a, ra = corrupt_scan(pts, kind, 2, np.random.default_rng(7))
+    b, rb = corrupt_scan(pts, kind, 2, np.random.default_rng(7))
+    c, _ = corrupt_scan(pts, kind, 2, np.random.default_rng(8))
+    assert a.dtype == np.float32 and ra.dtype == np.int64
+    assert a.ndim == 2 and a.shape[1] == cols and ra.shape == (a.shape[0],)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(ra, rb)
+    assert not (a.shape == c.shape and np.array_equal(a, c))
+    if kind in ("crosstalk", "motion_blur"):
+        assert a.shape[0] == pts.shape[0]
+    else:
+        assert 1 <= a.shape[0] < pts.shape[0]
+    if cols == 4 and a.shape[0] == pts.shape[0]:
+        np.testing.assert_allclose(a[:, 3], pts[:, 3].astype(np.float32))
+
+
+def test_params_table() -> None:
+    assert SEVERITIES == (1, 2, 3)
+    assert all(len(v) == 3 for v in PARAMS.values())
+    assert set(KINDS) == {
+        "beam_missing",
+        "crosstalk",
+        "incomplete_echo",
+        "motion_blur",
+        "cross_sensor",
+    }
+
+
+@pytest.mark.parametrize("kind", ["beam_missing", "incomplete_echo", "cross_sensor"])
+def test_fraction_dropped_grows_with_severity(kind: str) -> None:
+    pts, rings = _scan()
+    kept = [
+        np.mean(
+            [
+                corrupt_scan(pts, kind, s, np.random.default_rng(i), ring=rings)[0].shape[0]
+                for i in range(5)
+            ]
+        )
+        for s in SEVERITIES
+    ]
+    assert kept[0] > kept[1] > kept[2]
+
+
+@pytest.mark.parametrize("kind", ["crosstalk", "motion_blur"])
+def test_displacement_grows_with_severity(kind: str) -> None:
+    pts, _ = _scan()
+    disp = [
+        np.mean(
+            [
+                np.linalg.norm(
+                    corrupt_scan(pts, kind, s, np.random.default_rng(i))[0] - pts, axis=1
+                ).mean()
+                for i in range(5)
+            ]
+        )
+        for s in SEVERITIES
+    ]
+    assert 0 < disp[0] < disp[1] < disp[2]
+
+
+def test_crosstalk_moves_points_along_their_ray() -> None:
+    pts, _ = _scan()
+    out, _ = corrupt_scan(pts, "crosstalk", 3, np.random.default_rng(1))
+    moved = np.any(np.abs(out - pts) > 1e-3, axis=1)
+    assert 0 < moved.sum() <= 0.13 * len(pts)
+    u = pts[moved] / np.linalg.norm(pts[moved], axis=1, keepdims=True)
+    v = out[moved] / np.linalg.norm(out[moved], axis=1, keepdims=True)
+    np.testing.assert_allclose(np.sum(u * v, axis=1), 1.0, atol=1e-5)
+
+
+def test_motion_blur_moves_only_x() -> None:
+    pts, _ = _scan()
+    out, _ = corrupt_scan(pts, "motion_blur", 3, np.random.default_rng(1))
+    np.testing.assert_allclose(out[:, 1:], pts[:, 1:].astype(np.float32))
+    assert np.abs(out[:, 0] - pts[:, 0]).max() > 0.1
+
+
+def test_ring_ids_recovered_from_shuffled_scan() -> None:
+    pts, rings = _scan()
+    perm = np.random.default_rng(3).permutation(len(pts))
+    got = ring_ids(pts[perm], N_BEAMS)
+    np.testing.assert_array_equal(got, rings[perm])
+    np.testing.assert_array_equal(ring_ids(pts, N_BEAMS, ring=rings), rings)
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_beam_missing_removes_whole_rings(replace: bool) -> None:
+    pts, rings = _scan()
+    perm = np.random.default_rng(4).permutation(len(pts))
+    pts, rings = pts[perm], rings[perm]
+    for s in SEVERITIES:
+        out, out_rings = corrupt_scan(
+            pts, "beam_missing", s, np.random.default_rng(s), with_replacement=replace
+        )
+        kept = np.unique(out_rings)
+        np.testing.assert_array_equal(out_rings, ring_ids(out, N_BEAMS, ring=out_rings))
+        # every kept ring keeps all its points; every other ring loses all of them
+        assert len(out) == np.isin(rings, kept).sum()
+        np.testing.assert_array_equal(out, pts[np.isin(rings, kept)].astype(np.float32))
+        if not replace:
+            assert N_BEAMS - len(kept) == round(PARAMS["beam_missing"][s - 1] * N_BEAMS)
+
+
+def test_cross_sensor_keeps_every_kth_ring() -> None:
+    pts, rings = _scan()
+    _, out_rings = corrupt_scan(pts, "cross_sensor", 3, np.random.default_rng(0), ring=rings)
+    assert set(np.unique(out_rings)) <= set(range(0, N_BEAMS, 4))
+
+
+def test_one_elevation_bin_raises() -> None:
+    flat = np.array([[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [3.0, 3.0, 0.0]])
+    with pytest.raises(InputError) as exc:
+        ring_ids(flat, 32)
+    assert exc.value.field == "ring"
+    with pytest.raises(InputError):
+        corrupt_scan(flat, "beam_missing", 1, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize(
+    ("points", "kind", "severity", "kwargs", "field"),
+    [
+        (np.zeros((5, 2)), "crosstalk", 1, {}, "points"),
+        (np.zeros((0, 3)), "crosstalk", 1, {}, "points"),
+        (np.array([[0.0, 0.0, np.nan]]), "crosstalk", 1, {}, "points"),
+        ("abc", "crosstalk", 1, {}, "points"),
+        (None, "fog", 1, {}, "kind"),
+        (None, "crosstalk", 0, {}, "severity"),
+        (None, "crosstalk", 4, {}, "severity"),
+        (None, "crosstalk", True, {}, "severity"),
+        (None, "crosstalk", 1, {"n_beams": 1}, "n_beams"),
+        (None, "crosstalk", 1, {"ring": np.zeros(3)}, "ring"),
+        (None, "crosstalk", 1, {"rng": 3}, "rng"),
+    ],
+)
+def test_bad_inputs(
+    points: object, kind: str, severity: int, kwargs: dict[str, object], field: str
+) -> None:
+    if points is None:
+        points = _scan()[0]
+    rng = kwargs.pop("rng", np.random.default_rng(0))
+    with pytest.raises(InputError) as exc:
+        corrupt_scan(points, kind, severity, rng, **kwargs)  # type: ignore[arg-type]
+    assert exc.value.field == field
+
+
+def test_bad_ring_values() -> None:
+    pts, rings = _scan()
+    with pytest.raises(InputError):
+        ring_ids(pts, N_BEAMS, ring=rings - 1.0)
+    with pytest.raises(InputError):
+        ring_ids(pts, N_BEAMS, ring=rings + 0.5)
