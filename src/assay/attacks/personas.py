@@ -19,7 +19,7 @@ from importlib import resources
 from typing import Any
 
 from assay.attacks.base import VariantAttack, with_system
-from assay.attacks.templates import read_rows, read_source
+from assay.attacks.templates import read_rows, read_source, unique_ids
 from assay.core.records import Case, Message, Mutation
 from assay.errors import InputError
 
@@ -63,22 +63,10 @@ def _persona(row: Any, *, source: str, line: int) -> Persona:
 
 def parse_personas(text: str, source: str) -> tuple[Persona, ...]:
     """Read a persona list (JSONL, JSON or YAML) with unique ids."""
-    out: list[Persona] = []
-    seen: dict[str, int] = {}
-    for line, row in read_rows(text, source):
-        made = _persona(row, source=source, line=line)
-        if made.id in seen:
-            raise InputError(
-                f"duplicate persona id {made.id!r} (first on line {seen[made.id]})",
-                source=source,
-                line=line,
-                field="id",
-            )
-        seen[made.id] = line
-        out.append(made)
-    if not out:
-        raise InputError("no personas in file", source=source)
-    return tuple(out)
+    made = [
+        (line, _persona(row, source=source, line=line)) for line, row in read_rows(text, source)
+    ]
+    return unique_ids(made, what="persona", source=source)
 
 
 @cache

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import yaml
 
@@ -174,22 +174,36 @@ def parse_templates(text: str, source: str) -> tuple[Template, ...]:
     stem = _slug(Path(source).stem) or "template"
     is_text = Path(source).suffix.lower() == ".txt"
     rows = _text_blocks(text) if is_text else read_rows(text, source)
-    out: list[Template] = []
+    made = [
+        (line, _template(row, source=source, line=line, default_id=f"{stem}-{i}"))
+        for i, (line, row) in enumerate(rows, start=1)
+    ]
+    return unique_ids(made, what="template", source=source)
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+_T = TypeVar("_T", bound=_HasId)
+
+
+def unique_ids(items: Sequence[tuple[int, _T]], *, what: str, source: str) -> tuple[_T, ...]:
+    """The items of a user file, in order; a repeated id or an empty file is an error."""
     seen: dict[str, int] = {}
-    for i, (line, row) in enumerate(rows, start=1):
-        made = _template(row, source=source, line=line, default_id=f"{stem}-{i}")
-        if made.id in seen:
+    for line, item in items:
+        if item.id in seen:
             raise InputError(
-                f"duplicate template id {made.id!r} (first on line {seen[made.id]})",
+                f"duplicate {what} id {item.id!r} (first on line {seen[item.id]})",
                 source=source,
                 line=line,
                 field="id",
             )
-        seen[made.id] = line
-        out.append(made)
-    if not out:
-        raise InputError("no templates in file", source=source)
-    return tuple(out)
+        seen[item.id] = line
+    if not items:
+        raise InputError(f"no {what}s in file", source=source)
+    return tuple(item for _, item in items)
 
 
 def _text_blocks(text: str) -> list[tuple[int, Any]]:
