@@ -183,6 +183,22 @@ def _chunk(
     }
 
 
+async def _reach(ctx: ProxyContext, call: Awaitable[httpx.Response]) -> httpx.Response:
+    """Await an upstream call; a timeout or connection failure becomes a 502, counted."""
+    import httpx
+
+    try:
+        return await call
+    except httpx.TimeoutException as exc:
+        ctx.on_upstream_error("timeout")
+        raise ProxyError(502, "the upstream model timed out", "upstream_error") from exc
+    except httpx.HTTPError as exc:
+        ctx.on_upstream_error("connection")
+        raise ProxyError(
+            502, f"the upstream model is unreachable ({type(exc).__name__})", "upstream_error"
+        ) from exc
+
+
 async def complete(
     ctx: ProxyContext, body: dict[str, Any], *, config: str | None
 ) -> ProxyReply | ProxyStream:
@@ -231,21 +247,14 @@ async def _forward(
     config: str | None,
     decision_in: Decision,
 ) -> dict[str, Any]:
-    import httpx
 
     url = ctx.upstream_url.rstrip("/") + "/chat/completions"
-    try:
-        response = await ctx.client.post(
+    response = await _reach(
+        ctx,
+        ctx.client.post(
             url, json=_upstream_payload(body, stream=False), headers=ctx.upstream_headers
-        )
-    except httpx.TimeoutException as exc:
-        ctx.on_upstream_error("timeout")
-        raise ProxyError(502, "the upstream model timed out", "upstream_error") from exc
-    except httpx.HTTPError as exc:
-        ctx.on_upstream_error("connection")
-        raise ProxyError(
-            502, f"the upstream model is unreachable ({type(exc).__name__})", "upstream_error"
-        ) from exc
+        ),
+    )
     if response.status_code != 200:
         ctx.on_upstream_error(f"http_{response.status_code}")
         raise ProxyError(
@@ -294,22 +303,12 @@ async def _stream(
     decision_in: Decision,
 ) -> ProxyStream:
     """Open the upstream stream (failures here are still a clean 502), then relay it."""
-    import httpx
 
     url = ctx.upstream_url.rstrip("/") + "/chat/completions"
     request = ctx.client.build_request(
         "POST", url, json=_upstream_payload(body, stream=True), headers=ctx.upstream_headers
     )
-    try:
-        response = await ctx.client.send(request, stream=True)
-    except httpx.TimeoutException as exc:
-        ctx.on_upstream_error("timeout")
-        raise ProxyError(502, "the upstream model timed out", "upstream_error") from exc
-    except httpx.HTTPError as exc:
-        ctx.on_upstream_error("connection")
-        raise ProxyError(
-            502, f"the upstream model is unreachable ({type(exc).__name__})", "upstream_error"
-        ) from exc
+    response = await _reach(ctx, ctx.client.send(request, stream=True))
     kind = response.headers.get("content-type", "")
     if response.status_code != 200 or "text/event-stream" not in kind:
         await response.aclose()
