@@ -240,17 +240,10 @@ class _EnsembleScorer(Scorer):
         self.spec = state.spec
 
     async def _member(self, name: str, batch: list[Exchange]) -> list[Verdict]:
+        from assay.judges.ensemble import judge_or_unscored
+
         judge = self.ensemble.members[name]  # type: ignore[union-attr]
-        try:
-            got = list(await judge.judge(batch))
-            if len(got) != len(batch):
-                raise RuntimeError(f"returned {len(got)} verdicts for {len(batch)}")
-        except AssayError:
-            raise
-        except Exception as exc:
-            reason = f"member {name!r} failed: {type(exc).__name__}: {exc}"[:500]
-            return [Verdict.unscored(judge.spec(), reason) for _ in batch]
-        return got
+        return await judge_or_unscored(judge, batch, who=f"member {name!r}")
 
     async def score(self, turns: Sequence[Turn]) -> list[Scored]:
         from assay.judges.ensemble import combine, vote_of

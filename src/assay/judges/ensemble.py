@@ -228,6 +228,26 @@ def combine(
     )
 
 
+async def judge_or_unscored(
+    judge: Judge, batch: Sequence[Exchange], *, who: str = "judge"
+) -> list[Verdict]:
+    """One verdict per exchange: the judge's, or unscored ones saying why it failed.
+
+    A judge that raises or miscounts gives unscored verdicts (never a pass); an
+    :class:`~assay.errors.AssayError` (bad configuration, missing dependency) propagates.
+    """
+    try:
+        got = list(await judge.judge(batch))
+        if len(got) != len(batch):
+            raise RuntimeError(f"returned {len(got)} verdicts for {len(batch)}")
+    except AssayError:
+        raise
+    except Exception as exc:
+        reason = f"{who} failed: {type(exc).__name__}: {exc}"[:500]
+        return [Verdict.unscored(judge.spec(), reason) for _ in batch]
+    return got
+
+
 def _build_member(name: str, params: Mapping[str, Any]) -> Judge:
     factory = registry.get("judges", name)
     try:
@@ -339,18 +359,7 @@ class EnsembleJudge(Component):
         return dict(self._weights)
 
     async def _run_member(self, member: str, batch: Sequence[Exchange]) -> list[Verdict]:
-        judge = self._members[member]
-        try:
-            got = list(await judge.judge(batch))
-            if len(got) != len(batch):
-                raise RuntimeError(f"returned {len(got)} verdicts for {len(batch)}")
-        except AssayError:
-            raise
-        except Exception as exc:
-            reason = f"member {member!r} failed: {type(exc).__name__}: {exc}"[:500]
-            spec = judge.spec()
-            return [Verdict.unscored(spec, reason) for _ in batch]
-        return got
+        return await judge_or_unscored(self._members[member], batch, who=f"member {member!r}")
 
     async def judge(self, batch: Sequence[Exchange]) -> list[Verdict]:
         """One combined verdict per exchange; members run concurrently on the whole batch."""

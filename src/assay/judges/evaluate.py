@@ -78,7 +78,8 @@ from assay import __version__
 from assay.core.protocols import Judge
 from assay.core.records import Attempt, Case, Exchange, Message, Outcome, Response, Spec, Verdict
 from assay.core.taxonomy import HAZARDS, canonical
-from assay.errors import AssayError, InputError, UsageError
+from assay.errors import InputError, UsageError
+from assay.judges.ensemble import judge_or_unscored
 from assay.metrics.intervals import Estimate, z_for
 from assay.suites.formats import decode_text, iter_csv_rows, iter_jsonl_objects
 
@@ -621,21 +622,11 @@ async def judge_rows(
     """
     if batch_size < 1:
         raise UsageError(f"batch_size must be at least 1, got {batch_size}")
-    spec = judge.spec()
     exchanges = [_exchange(row, source=source, index=i) for i, row in enumerate(rows)]
     out: list[Verdict] = []
     for start in range(0, len(exchanges), batch_size):
         batch = exchanges[start : start + batch_size]
-        try:
-            got = list(await judge.judge(batch))
-            if len(got) != len(batch):
-                raise RuntimeError(f"returned {len(got)} verdicts for {len(batch)}")
-        except AssayError:
-            raise
-        except Exception as exc:
-            reason = f"judge failed: {type(exc).__name__}: {exc}"[:500]
-            got = [Verdict.unscored(spec, reason) for _ in batch]
-        out.extend(got)
+        out.extend(await judge_or_unscored(judge, batch))
     return out
 
 
