@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +24,20 @@ EXAMPLE_PARAMS: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 
+def _tiny_classifier() -> str:
+    """An untrained PointNet saved to a temporary file (building the target reads it)."""
+    import tempfile
+
+    from assay.perception.model import Classifier, PointNet
+
+    path = Path(tempfile.mkdtemp()) / "tiny.pt"
+    Classifier(module=PointNet(3), classes=("a", "b", "c"), n_points=64).save(path)
+    return str(path)
+
+
 def _example_params(group: str, name: str) -> dict[str, Any]:
+    if (group, name) == ("targets", "classifier"):
+        return {"model": _tiny_classifier()}
     if (group, name) == ("targets", "transformers"):
         from assay.targets.embedded import embedded_model_file
 

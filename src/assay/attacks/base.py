@@ -34,6 +34,8 @@ class VariantAttack(Component):
     #: Applied to benign cases too (a mitigation's cost is over-refusal); attacks proper
     #: apply to harmful cases only unless the scan asks for ``--attack-benign``.
     benign_too: ClassVar[bool] = False
+    #: What the attack mutates: ``chat`` prompts, or ``perception`` samples.
+    applies_to: ClassVar[str] = "chat"
 
     def __init__(self, *, variants: Sequence[str] | None = None, sample: int | None = None):
         self.variants = list(variants) if variants else None

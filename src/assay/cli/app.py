@@ -21,7 +21,7 @@ err_console = Console(stderr=True)
 
 
 def _register() -> None:
-    from assay.cli import attacks, generate, guard, judges, plugins, runs, scan
+    from assay.cli import attacks, generate, guard, judges, perception, plugins, runs, scan
 
     scan.register(app)
     runs.register(app)
@@ -29,6 +29,7 @@ def _register() -> None:
     judges.register(app)
     attacks.register(app)
     guard.register(app)
+    perception.register(app)
     plugins.register(app)
 
 

@@ -56,6 +56,13 @@ in fixed sequence from ``lam = 0`` upwards and stops at the first p-value above
 ``delta``, which controls the family-wise error at ``delta`` without any correction. We
 use LTT rather than conformal risk control because CRC bounds the risk only in
 expectation, while LTT's bound holds with a stated confidence.
+
+**Many classes.** :func:`conformal_quantile` is label-agnostic, and
+:func:`class_lac_scores`, :func:`class_aps_scores` and :func:`class_aps_matrix` give the
+same two scores for a ``(B, C)`` matrix of class probabilities; the binary functions above
+are their ``C = 2`` case with columns ``(safe, unsafe) = (1 - p, p)`` (APS breaks the tie
+at ``p = 0.5`` towards ``unsafe``). :mod:`assay.perception.abstain` builds its classifier
+prediction sets on them.
 """
 
 from __future__ import annotations
@@ -76,6 +83,9 @@ __all__ = [
     "SetThresholds",
     "aps_scores",
     "binom_cdf",
+    "class_aps_matrix",
+    "class_aps_scores",
+    "class_lac_scores",
     "confidence",
     "conformal_quantile",
     "evaluate",
@@ -138,7 +148,10 @@ def _label_prob(p: FloatArray, unsafe: BoolArray) -> FloatArray:
 
 def lac_scores(p: npt.ArrayLike, unsafe: npt.ArrayLike) -> FloatArray:
     """LAC nonconformity ``1 - p_hat(label)`` of each row's label."""
-    return np.asarray(1.0 - _label_prob(_floats(p), _bools(unsafe)), dtype=np.float64)
+    probs = _floats(p)
+    two = np.stack([1.0 - probs, probs], axis=-1).reshape(-1, 2)
+    labels = _bools(unsafe).astype(np.int64).reshape(-1)
+    return class_lac_scores(two, labels).reshape(probs.shape)
 
 
 def aps_scores(
@@ -158,6 +171,68 @@ def confidence(p: npt.ArrayLike) -> FloatArray:
     """``max(p, 1 - p)``: how sure the score is of its top label."""
     probs = _floats(p)
     return np.asarray(np.maximum(probs, 1.0 - probs), dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- many classes
+
+
+def _rows(probs: npt.ArrayLike) -> FloatArray:
+    values = np.asarray(probs, dtype=np.float64)
+    if values.ndim != 2:
+        raise ValueError(f"class probabilities must be (B, C), got shape {values.shape}")
+    return np.clip(values, 0.0, 1.0)
+
+
+def class_lac_scores(probs: npt.ArrayLike, labels: npt.ArrayLike) -> FloatArray:
+    """LAC nonconformity ``1 - p_hat(y)`` of each row's label ``y`` (an int in ``[0, C)``).
+
+    Args:
+        probs: ``(B, C)`` class probabilities (rows sum to 1).
+        labels: ``(B,)`` integer labels.
+    """
+    rows = _rows(probs)
+    y = np.asarray(labels, dtype=np.int64).reshape(-1)
+    return np.asarray(1.0 - rows[np.arange(len(rows)), y], dtype=np.float64)
+
+
+def class_aps_matrix(
+    probs: npt.ArrayLike, u: npt.ArrayLike | None = None
+) -> tuple[FloatArray, FloatArray]:
+    """APS mass of every label of every row: ``(above, own)``, both ``(B, C)``.
+
+    ``above[b, c]`` is the probability of the labels ranked strictly above ``c`` (by
+    decreasing probability; ties broken towards the higher column index, which for two
+    columns is the guard's "``unsafe`` is top at ``p = 0.5``"), ``own[b, c]`` is
+    ``p[b, c]``, multiplied by the row's ``u[b]`` when randomised. The APS score of
+    ``c`` is ``above + own``.
+    """
+    rows = _rows(probs)
+    n_rows, n_cols = rows.shape
+    # Stable sort of the reversed columns puts ties in decreasing column order.
+    order = n_cols - 1 - np.argsort(-rows[:, ::-1], axis=1, kind="stable")
+    sorted_p = np.take_along_axis(rows, order, axis=1)
+    above_sorted = np.cumsum(sorted_p, axis=1) - sorted_p
+    above = np.empty_like(rows)
+    np.put_along_axis(above, order, above_sorted, axis=1)
+    own = rows.copy()
+    if u is not None:
+        share = np.asarray(u, dtype=np.float64).reshape(n_rows, 1)
+        own = own * share
+    return above, own
+
+
+def class_aps_scores(
+    probs: npt.ArrayLike, labels: npt.ArrayLike, u: npt.ArrayLike | None = None
+) -> FloatArray:
+    """APS nonconformity of each row's label (randomised when ``u`` is given).
+
+    The mass of the labels ranked above the true one plus its own probability (times
+    ``u``): small when the true label is among the model's most likely ones.
+    """
+    above, own = class_aps_matrix(probs, u)
+    y = np.asarray(labels, dtype=np.int64).reshape(-1)
+    idx = np.arange(len(y))
+    return np.asarray(above[idx, y] + own[idx, y], dtype=np.float64)
 
 
 # --------------------------------------------------------------------------- sets

@@ -46,6 +46,10 @@ def load_suite(ref: str, **params: Any) -> Suite:
             raise TypeError(f"suite plugin {ref!r} returned {type(suite).__name__}, not Suite")
         return suite
     path = Path(ref).expanduser()
+    if path.is_file() and path.suffix == ".npz":  # a perception set (assay perception data)
+        from assay.perception.suites import npz_samples
+
+        return npz_samples(str(path))
     if path.is_file():
         _check_params(ref, read_suite_file, params, path)
         return read_suite_file(path, **params)

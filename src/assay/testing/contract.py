@@ -66,6 +66,8 @@ def check_attack(attack: Any, *, name: str | None = None) -> None:
     * the same seed gives the same mutations; a rebuilt attack (from its spec) too;
     * every mutation is a non-empty conversation ending with, or holding, a user turn;
     * a mutation whose answer is encoded names a codec whose inverse restores text.
+
+    An attack with ``applies_to = "perception"`` is checked on perception samples.
     """
     import random
 
@@ -75,13 +77,21 @@ def check_attack(attack: Any, *, name: str | None = None) -> None:
     spec = check_component(attack, name=name)
     assert callable(getattr(attack, "apply", None)), "an attack needs apply()"
     rebuilt = type(attack)(**spec.params)
-    for i, (prompt, hazard) in enumerate(_CONTRACT_CASES):
-        case = Case(
+    cases = [
+        Case(
             id=f"contract-{i}",
             messages=(Message(role="user", content=prompt),),
             hazard=hazard,
             expected="refuse",
         )
+        for i, (prompt, hazard) in enumerate(_CONTRACT_CASES)
+    ]
+    if getattr(attack, "applies_to", "chat") == "perception":  # samples, not prompts
+        from assay.perception.cases import suite_of
+        from assay.perception.data import synthetic
+
+        cases = list(suite_of(synthetic(1, seed=0, n_points=64)).cases[:2])
+    for case in cases:
         first = list(attack.apply(case, case.messages, random.Random(7)))
         again = list(attack.apply(case, case.messages, random.Random(7)))
         replay = list(rebuilt.apply(case, case.messages, random.Random(7)))
