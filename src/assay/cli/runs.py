@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from assay.cli.common import open_store
-from assay.core.records import Result, RunInfo, Spec
+from assay.core.records import PERCEPTION, Result, RunInfo, Spec
 from assay.store.sqlite import Store
 
 if TYPE_CHECKING:
@@ -92,6 +92,11 @@ def summarise(store: Store, run_id: str, *, console: Console, out: Path) -> None
 
     run = store.get_run(run_id)
     results = store.results(run.id)
+    if results and all(r.attempt.case.metadata.get("domain") == PERCEPTION for r in results):
+        from assay.cli.perception import write_reports
+
+        write_reports(store, run.id, out=out, console=console, alpha=None)
+        return
     attacks = attacks_of(results)
     render_terminal(run, RatesMetric().compute(headline(results)), console, attacks=attacks)
     if attacks is not None and any(not r.attempt.attacks for r in results):
