@@ -4,10 +4,19 @@ import numpy as np
 import pytest
 
 from assay.errors import InputError
-from assay.perception.lidar import KINDS, PARAMS, SEVERITIES, corrupt_scan, ring_ids
+from assay.perception.lidar import (
+    KINDS,
+    PARAMS,
+    SEVERITIES,
+    WEATHER_KINDS,
+    corrupt_scan,
+    ring_ids,
+)
+from assay.perception.scene import make_scene
 
 N_BEAMS = 32
 N_AZ = 180
+GEOMETRIC = tuple(k for k in KINDS if k not in WEATHER_KINDS)
 
 
 def _scan(intensity: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -25,7 +34,7 @@ def _scan(intensity: bool = False) -> tuple[np.ndarray, np.ndarray]:
     return pts, rings
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", GEOMETRIC)
 @pytest.mark.parametrize("cols", [3, 4])
 def test_deterministic_dtype_shape(kind: str, cols: int) -> None:
     pts, _ = _scan(intensity=cols == 4)
@@ -48,13 +57,17 @@ def test_deterministic_dtype_shape(kind: str, cols: int) -> None:
 def test_params_table() -> None:
     assert SEVERITIES == (1, 2, 3)
     assert all(len(v) == 3 for v in PARAMS.values())
-    assert set(KINDS) == {
+    assert KINDS == (
+        "fog",
+        "wet_ground",
+        "snow",
+        "motion_blur",
         "beam_missing",
         "crosstalk",
         "incomplete_echo",
-        "motion_blur",
         "cross_sensor",
-    }
+    )
+    assert set(WEATHER_KINDS) < set(KINDS)
 
 
 @pytest.mark.parametrize("kind", ["beam_missing", "incomplete_echo", "cross_sensor"])
@@ -154,7 +167,12 @@ def test_one_elevation_bin_raises() -> None:
         (np.zeros((0, 3)), "crosstalk", 1, {}, "points"),
         (np.array([[0.0, 0.0, np.nan]]), "crosstalk", 1, {}, "points"),
         ("abc", "crosstalk", 1, {}, "points"),
-        (None, "fog", 1, {}, "kind"),
+        (None, "rain", 1, {}, "kind"),
+        (None, "fog", 1, {}, "intensity"),
+        (None, "snow", 1, {}, "intensity"),
+        (None, "wet_ground", 1, {}, "intensity"),
+        (None, "crosstalk", 1, {"ground": np.zeros(3, bool)}, "ground"),
+        (None, "snow", 1, {"fog_alpha": 0.01}, "fog_alpha"),
         (None, "crosstalk", 0, {}, "severity"),
         (None, "crosstalk", 4, {}, "severity"),
         (None, "crosstalk", True, {}, "severity"),
@@ -180,3 +198,36 @@ def test_bad_ring_values() -> None:
         ring_ids(pts, N_BEAMS, ring=rings - 1.0)
     with pytest.raises(InputError):
         ring_ids(pts, N_BEAMS, ring=rings + 0.5)
+
+
+def _scene_scan() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    sc = make_scene(np.random.default_rng(11), n_beams=16, n_azimuth=256)
+    perm = np.random.default_rng(12).permutation(sc.points.shape[0])
+    return sc.points[perm], sc.ring[perm], sc.ground[perm]
+
+
+@pytest.mark.parametrize("kind", WEATHER_KINDS)
+def test_weather_kinds_dispatch_and_carry_rings(kind: str) -> None:
+    pts, rings, ground = _scene_scan()
+    a, ra = corrupt_scan(pts, kind, 3, np.random.default_rng(1), n_beams=16)
+    b, rb = corrupt_scan(pts, kind, 3, np.random.default_rng(1), n_beams=16)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(ra, rb)
+    assert a.dtype == np.float32 and a.shape[1] == 4 and ra.shape == (a.shape[0],)
+    assert 0 < a.shape[0] <= pts.shape[0]
+    assert not (a.shape == pts.shape and np.array_equal(a, pts))
+    # rings come from elevation binning of the shuffled scan and stay with their points
+    unmoved = np.isin(a[:, :3].view("V12").ravel(), pts[:, :3].copy().view("V12").ravel())
+    assert unmoved.mean() > 0.5
+    src = {row.tobytes(): r for row, r in zip(pts[:, :3], rings, strict=True)}
+    assert all(src[row.tobytes()] == r for row, r in zip(a[unmoved, :3], ra[unmoved], strict=True))
+    if kind == "wet_ground":
+        c, _ = corrupt_scan(pts, kind, 3, np.random.default_rng(1), ring=rings, ground=ground)
+        assert c.shape[0] < pts.shape[0]
+
+
+def test_fog_alpha_option() -> None:
+    pts, rings, _ = _scene_scan()
+    clear, _ = corrupt_scan(pts, "fog", 1, np.random.default_rng(0), ring=rings, fog_alpha=0.0)
+    dense, _ = corrupt_scan(pts, "fog", 1, np.random.default_rng(0), ring=rings, fog_alpha=0.06)
+    assert dense[:, 3].sum() < clear[:, 3].sum()

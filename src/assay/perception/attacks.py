@@ -141,13 +141,18 @@ class _SeverityAttack(VariantAttack):
     def detail_of(self, variant: str, level: int) -> dict[str, Any]:
         return {"domain": self.domain}
 
+    def check_variants(self, case: Case, variants: list[str]) -> None:
+        """Refuse, before any work, a kind the case's data cannot take."""
+
     def apply(
         self, case: Case, messages: tuple[Message, ...], rng: random.Random
     ) -> list[Mutation]:
         _check_case(self.family_name, case)
         base = rng.getrandbits(62)
         out: list[Mutation] = []
-        for variant in self.chosen(rng):
+        chosen = self.chosen(rng)
+        self.check_variants(case, chosen)
+        for variant in chosen:
             for level in self._levels:
                 detail = {
                     "variant": variant,
@@ -173,6 +178,20 @@ class LidarAttack(_SeverityAttack):
     name = "lidar"
     version = "1"
     domain = "lidar"
+
+    def check_variants(self, case: Case, variants: list[str]) -> None:
+        from assay.perception.data import load
+        from assay.perception.lidar import WEATHER_KINDS
+
+        weather = [v for v in variants if v in WEATHER_KINDS]
+        if weather and load(case.metadata["dataset"]).x.shape[-1] < 4:
+            rest = [v for v in variants if v not in WEATHER_KINDS]
+            raise InputError(
+                f"lidar kinds {', '.join(weather)} need an intensity column (x, y, z, "
+                f"intensity) and suite {case.suite!r} has x, y, z only; choose among "
+                f"{', '.join(rest) or 'the other lidar kinds'}",
+                field="--attack",
+            )
 
 
 class CameraAttack(_SeverityAttack):
@@ -239,6 +258,11 @@ def apply_step(
     they are recomputed from elevation by the LiDAR module when needed.
     """
     domain = detail.get("domain")
+    if domain not in ("pointcloud", "lidar", "camera"):
+        raise InputError(
+            f"cannot replay a {domain!r} step here (white-box attacks run in the target)",
+            field="detail.domain",
+        )
     kind, level = str(detail.get("variant")), int(detail.get("severity", 0))
     rng = np.random.default_rng(int(detail.get("seed", 0)))
     module = domain_module(str(domain))
@@ -249,6 +273,4 @@ def apply_step(
     if domain == "lidar":
         cloud, _ = module.corrupt_scan(x, kind, level, rng, ring=beams)
         return np.asarray(cloud, dtype=np.float32), None
-    if domain == "camera":
-        return module.corrupt_image(x, kind, level, rng), None
-    raise InputError(f"cannot replay a {domain!r} step", field="detail.domain")
+    return module.corrupt_image(x, kind, level, rng), None

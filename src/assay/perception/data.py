@@ -37,7 +37,8 @@ class Samples:
     """Inputs, labels and class names of one labelled set.
 
     Attributes:
-        x: ``(B, N, 3)`` float32 point clouds or ``(B, H, W, 3)`` uint8 images.
+        x: ``(B, N, 3)`` float32 point clouds (``(B, N, 4)`` with a LiDAR intensity
+            column) or ``(B, H, W, 3)`` uint8 images.
         labels: ``(B,)`` class indices into ``classes``.
         classes: the class names, in label order.
         source: JSON that rebuilds this set through :func:`load`.
@@ -70,10 +71,13 @@ class Samples:
 
 
 def _validate(x: Any, labels: Any, classes: Any, where: str) -> None:
-    if not isinstance(x, np.ndarray) or x.ndim not in (3, 4) or x.shape[-1] != 3:
+    points = isinstance(x, np.ndarray) and x.ndim == 3 and x.shape[-1] in (3, 4)
+    images = isinstance(x, np.ndarray) and x.ndim == 4 and x.shape[-1] == 3
+    if not (points or images):
         shape = getattr(x, "shape", None)
         raise InputError(
-            f"{where}: field 'x' must be (B, N, 3) points or (B, H, W, 3) images, got {shape}",
+            f"{where}: field 'x' must be (B, N, 3|4) points (x, y, z[, intensity]) or "
+            f"(B, H, W, 3) images, got {shape}",
             field="x",
         )
     if x.ndim == 3 and not np.isfinite(x).all():

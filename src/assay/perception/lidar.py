@@ -1,10 +1,13 @@
-"""Robo3D-style corruptions of whole LiDAR scans (the simpler, label-free ones).
+"""Robo3D's eight corruptions of whole LiDAR scans, three severities each.
 
 Written from the descriptions in Kong et al. 2023, "Robo3D: Towards Robust and Reliable 3D
 Perception against Corruptions", not from their code. A scan is ``(N, 3)`` or ``(N, 4)``
-(``x, y, z`` in metres about the sensor, optionally an intensity column that is carried
-along unchanged); every corruption takes a kind, a severity in ``1..3`` and an explicit
-:class:`numpy.random.Generator`, and the same generator state always gives the same output.
+(``x, y, z`` in metres about the sensor, optionally an intensity column that the geometric
+kinds carry along unchanged); every corruption takes a kind, a severity in ``1..3`` and an
+explicit :class:`numpy.random.Generator`, and the same generator state always gives the same
+output. The three weather kinds (:data:`WEATHER_KINDS`) are physical models in
+:mod:`assay.perception.weather` and need the intensity column; see that module for the
+models, their parameters and where they deviate from the papers.
 
 Every kind needs the *ring* (beam) of each point. :func:`ring_ids` uses the ring column when
 the caller has one, else it bins the elevation angle ``atan2(z, hypot(x, y))`` into
@@ -14,6 +17,13 @@ spaced beams; an approximation otherwise).
 ===============  ===============================================================  ==========
 kind             physical meaning (parameter in :data:`PARAMS`, per severity)      output
 ===============  ===============================================================  ==========
+fog              Hahner et al. 2021: returns attenuated by ``exp(-2 alpha r)``;    ``M == N``
+                 where the fog's own back-scatter is stronger the point moves to
+                 the fog echo (backscatter beta, 1/m; alpha drawn per scan)
+wet_ground       water film on the road: Fresnel losses darken ground returns,    ``M < N``
+                 the weak ones drop out (water height, mm; ground mask or fit)
+snow             Hahner et al. 2022: snowflakes in each beam occlude it, echo     ``M <= N``
+                 back, and can replace the return (snowfall rate, mm/h)
 beam_missing     dead laser channels: a random subset of the rings present is     ``M < N``
                  removed whole (fraction of rings removed)
 crosstalk        pulses of another sensor: a fraction of the points is re-drawn   ``M == N``
@@ -30,7 +40,7 @@ cross_sensor     a sensor with fewer beams: only rings with ``id % k == 0`` are 
                  remaining points is removed at random (stride k)
 ===============  ===============================================================  ==========
 
-Shrinking kinds always keep at least one point and return the kept rows in input order.
+Shrinking geometric kinds always keep at least one point and return the kept rows in input order.
 ``beam_missing`` draws its rings *without replacement* by default (exactly
 ``round(fraction * rings)`` distinct rings go, at least one and at least one ring stays);
 ``with_replacement=True`` draws that many ring ids with replacement, so repeats make it drop
@@ -45,26 +55,35 @@ import numpy as np
 from numpy.typing import NDArray
 
 from assay.errors import InputError
+from assay.perception import weather
 
 __all__ = [
     "CROSS_SENSOR_DROPOUT",
     "KINDS",
     "PARAMS",
     "SEVERITIES",
+    "WEATHER_KINDS",
     "corrupt_scan",
     "ring_ids",
 ]
 
 SEVERITIES: tuple[int, ...] = (1, 2, 3)
 
-#: One parameter per severity 1..3 for every kind (meaning and unit: see the module table).
+#: One parameter per severity 1..3 for every kind (meaning and unit: see the module table),
+#: in Robo3D's order.
 PARAMS: dict[str, tuple[float, ...]] = {
+    "fog": weather.FOG_BETA,
+    "wet_ground": weather.WATER_HEIGHT_MM,
+    "snow": tuple(rate for rate, _ in weather.SNOWFALL),
+    "motion_blur": (0.1, 0.2, 0.3),
     "beam_missing": (0.25, 0.5, 0.75),
     "crosstalk": (0.03, 0.07, 0.12),
     "incomplete_echo": (0.15, 0.3, 0.45),
-    "motion_blur": (0.1, 0.2, 0.3),
     "cross_sensor": (2.0, 2.0, 4.0),
 }
+
+#: The kinds that need the intensity column (physical weather models, :mod:`.weather`).
+WEATHER_KINDS: tuple[str, ...] = ("fog", "wet_ground", "snow")
 
 #: cross_sensor: fraction of the points on the kept rings that is then removed, per severity.
 CROSS_SENSOR_DROPOUT: tuple[float, ...] = (0.1, 0.3, 0.2)
@@ -109,6 +128,8 @@ def corrupt_scan(
     ring: NDArray[np.integer] | NDArray[np.floating] | None = None,
     n_beams: int = 32,
     with_replacement: bool = False,
+    ground: NDArray[np.bool_] | None = None,
+    fog_alpha: float | None = None,
 ) -> tuple[NDArray[np.float32], Ints]:
     """Apply one Robo3D corruption at one severity to one LiDAR scan.
 
@@ -121,6 +142,8 @@ def corrupt_scan(
         n_beams: number of beams for the elevation binning (>= 2).
         with_replacement: beam_missing only: draw the dropped ring ids with replacement
             (see the module docstring); the default ``False`` is the faithful mode.
+        ground: wet_ground only: optional ``(N,)`` bool ground mask (else a plane is fitted).
+        fog_alpha: fog only: attenuation coefficient in 1/m; None = Robo3D's random draw.
 
     Returns:
         ``(corrupted, rings)``: the corrupted scan as ``float32`` ``(M, C)`` with the input's
@@ -128,7 +151,8 @@ def corrupt_scan(
 
     Raises:
         InputError: bad ``points``, ``ring`` or ``n_beams``, unknown ``kind``, ``severity``
-            not in 1..3, ``rng`` not a Generator, or rings that cannot be recovered.
+            not in 1..3, ``rng`` not a Generator, rings that cannot be recovered, or a
+            weather kind on a scan without intensity (field ``intensity``).
     """
     cloud = _validate_points(points)
     if kind not in PARAMS:
@@ -142,10 +166,28 @@ def corrupt_scan(
     if not isinstance(rng, np.random.Generator):
         raise InputError("rng must be a numpy.random.Generator", field="rng")
     _validate_n_beams(n_beams)
+    if ground is not None and kind != "wet_ground":
+        raise InputError(f"ground applies to wet_ground only, not {kind}", field="ground")
+    if fog_alpha is not None and kind != "fog":
+        raise InputError(f"fog_alpha applies to fog only, not {kind}", field="fog_alpha")
+    if kind in WEATHER_KINDS and cloud.shape[1] != 4:
+        raise InputError(
+            f"{kind} needs the intensity column: expected shape (N, 4), got {cloud.shape}",
+            field="intensity",
+        )
     rings = _ring_ids(cloud, int(n_beams), ring)
     sev = int(severity) - 1
     param = PARAMS[kind][sev]
-    if kind == "beam_missing":
+    out: NDArray[np.floating]
+    if kind in WEATHER_KINDS:
+        if kind == "fog":
+            result = weather.fog(cloud, int(severity), rng, alpha=fog_alpha)
+        elif kind == "snow":
+            result = weather.snow(cloud, int(severity), rng)
+        else:
+            result = weather.wet_ground(cloud, int(severity), rng, ground=ground)
+        out, rings = result.points, rings[result.keep]
+    elif kind == "beam_missing":
         keep = _beam_missing(rings, param, rng, with_replacement)
         out, rings = cloud[keep], rings[keep]
     elif kind == "crosstalk":

@@ -170,6 +170,8 @@ class ClassifierTarget(Component):
                 last.get("norm"),
                 last.get("seed") if adv else None,
             )
+            if x.ndim == 2 and x.shape[-1] > 3:  # x, y, z, intensity: the model sees x, y, z
+                x = x[:, :3]
             groups[key].append((i, x))
         classifier = self.classifier()
         for key, members in groups.items():
