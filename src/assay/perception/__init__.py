@@ -1,11 +1,24 @@
-"""Perception robustness (issue 6, in progress): synthetic LiDAR data and corruptions.
+"""Perception robustness: corruptions, robustness scans, robust training, abstention.
 
-* :mod:`~assay.perception.synthetic`: primitive shapes scanned by a simulated multi-beam
-  LiDAR (beam and azimuth index per point), deterministic from a seed.
-* :mod:`~assay.perception.objects`: ModelNet40-C-style object point-cloud corruptions.
-* :mod:`~assay.perception.lidar`: Robo3D-style LiDAR scene corruptions (the five that need
-  no physical model yet: beam missing, crosstalk, incomplete echo, motion blur,
-  cross-sensor); ring ids from a column or from elevation binning.
+Data: :mod:`~assay.perception.synthetic` (primitive shapes seen by a simulated multi-beam
+LiDAR), :mod:`~assay.perception.scene` (360-degree street scans),
+:mod:`~assay.perception.readers` (ModelNet40, KITTI, images), :mod:`~assay.perception.data`
+(labelled sets and their sources).
 
-See docs/perception.md for what exists and what is still to build.
+Corruptions, one per-frame function each, seeded by an explicit generator:
+:mod:`~assay.perception.objects` (ModelNet40-C), :mod:`~assay.perception.lidar` and
+:mod:`~assay.perception.weather` (Robo3D), :mod:`~assay.perception.camera` (ImageNet-C),
+:mod:`~assay.perception.fusion` (LiDAR-camera misalignment).
+
+Engine parts: :mod:`~assay.perception.cases` (samples as cases, replay of an attempt's
+input), :mod:`~assay.perception.attacks` (corruption and white-box attack plugins),
+:mod:`~assay.perception.target` (a torch classifier as target),
+:mod:`~assay.perception.judge` (label match), :mod:`~assay.perception.evaluate`,
+:mod:`~assay.perception.robustness` and :mod:`~assay.perception.report` (accuracy, mCE,
+mRR, the report), :mod:`~assay.perception.abstain` (conformal sets, abstention, ECE, OOD).
+
+Models: :mod:`~assay.perception.model` (PointNet), :mod:`~assay.perception.train`
+(plain, corruption-augmented and saliency-curriculum training),
+:mod:`~assay.perception.saliency`, :mod:`~assay.perception.adversarial` (FGSM, PGD,
+saliency point drop). See docs/perception.md.
 """
