@@ -21,6 +21,8 @@ EXAMPLE_PARAMS: dict[tuple[str, str], dict[str, Any]] = {
     ("judges", "ensemble"): {"judges": ["keyword"]},
     # the model-backed variants would load the embedded model as translator
     ("attacks", "translate"): {"variants": ["placeholder"]},
+    # the weather kinds need an intensity column the synthetic objects do not have
+    ("attacks", "lidar"): {"variants": ["beam_missing", "crosstalk"]},
 }
 
 

@@ -86,7 +86,7 @@ def train_command(
     test_fraction: Annotated[
         float, typer.Option(help="With --data: the held-out share.", min=0.0, max=0.9)
     ] = 0.2,
-    epochs: Annotated[int, typer.Option(help="Passes over the training data.", min=1)] = 30,
+    epochs: Annotated[int, typer.Option(help="Passes over the training data.", min=1)] = 20,
     augment: Annotated[
         str, typer.Option(help="none | corrupt | saliency (INTACT-style; needs --teacher).")
     ] = "none",
