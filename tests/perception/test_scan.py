@@ -267,6 +267,4 @@ def test_generic_scan_command_runs_a_perception_suite(
     assert main(args) == 0
     (run,) = list((tmp_path / "out").iterdir())
     data = json.loads((run / "robustness.json").read_text())
-    assert data["n"] == 40 and [r["corruption"] for r in data["corruptions"]] == [
-        "pointcloud:cutout"
-    ]
+    assert data["n"] == 40 and [r["corruption"] for r in data["corruptions"]] == ["cutout"]

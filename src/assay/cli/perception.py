@@ -327,8 +327,19 @@ def write_reports(
 
     results = store.results(run_id)
     by_target = predictions_by_target(results)
-    if target_key is None:
-        target_key = next(k for k in by_target if k != baseline_key)
+    if target_key is None:  # the run's first target; a second one is the baseline
+        from assay.core.records import Spec
+
+        specs = [Spec.model_validate(t) for t in store.get_run(run_id).spec.get("targets", [])]
+        keys = [spec.key() for spec in specs if spec.key() in by_target]
+        if not keys:
+            raise InputError(f"run {run_id} has no perception results", field="RUN")
+        target_key = keys[0]
+        if baseline_key is None and len(keys) == 2:
+            baseline_key = keys[1]
+        names = {spec.key(): Path(str(spec.params.get("model", spec.name))).name for spec in specs}
+        model_name = model_name or names.get(target_key)
+        baseline_name = baseline_name or (names.get(baseline_key) if baseline_key else None)
     cells = info = None
     if alpha is not None:
         cells, info = abstention_cells(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -43,8 +43,12 @@ def _corruption(result: Result) -> tuple[str, int]:
 
 
 def predictions_by_target(results: Sequence[Result]) -> dict[str, list[Prediction]]:
-    """Target spec key -> one :class:`Prediction` per perception result of that target."""
-    out: dict[str, list[Prediction]] = defaultdict(list)
+    """Target spec key -> one :class:`Prediction` per perception result of that target.
+
+    A corruption is named ``family:kind`` (``pointcloud:jitter``), or by its kind alone
+    when every corrupted attempt of the run comes from one family.
+    """
+    rows: dict[str, list[Prediction]] = defaultdict(list)
     for result in results:
         case = result.attempt.case
         if case.metadata.get("domain") != PERCEPTION:
@@ -58,7 +62,7 @@ def predictions_by_target(results: Sequence[Result]) -> dict[str, list[Predictio
                 logits = tuple(float(v) for v in answer_of(response.text)[1])
             except (ValueError, KeyError, TypeError) as exc:
                 error = f"unparsable: {exc}"
-        out[result.attempt.target.key()].append(
+        rows[result.attempt.target.key()].append(
             Prediction(
                 case_id=case.id,
                 label=int(case.metadata["label"]),
@@ -68,7 +72,18 @@ def predictions_by_target(results: Sequence[Result]) -> dict[str, list[Predictio
                 error=error,
             )
         )
-    return dict(out)
+    families = {
+        p.corruption.split(":", 1)[0] for preds in rows.values() for p in preds if p.severity
+    }
+    if len(families) == 1 and all(
+        ">" not in p.corruption for preds in rows.values() for p in preds
+    ):
+        prefix = f"{families.pop()}:"
+        return {
+            key: [replace(p, corruption=p.corruption.removeprefix(prefix)) for p in preds]
+            for key, preds in rows.items()
+        }
+    return dict(rows)
 
 
 @dataclass(frozen=True)
@@ -185,6 +200,8 @@ def abstention_cells(
         kept = (~skip).sum()
         cells[key] = {
             "coverage": covered / n,
+            "min_class_coverage": figures["min_class_coverage"] if not n_err else None,
+            "empty_rate": figures["empty_rate"] if not n_err else None,
             "mean_set_size": figures["mean_set_size"],
             "abstention_rate": (float(skip.sum()) + n_err) / n,
             "selective_accuracy": figures["selective_accuracy"] if kept else None,
