@@ -27,6 +27,9 @@ from pydantic import BaseModel, ConfigDict
 
 from assay.core.component import Component
 from assay.core.records import Outcome, Result, Status
+
+#: Statuses of perception cases: robustness metrics count them, not the safety rates.
+_PERCEPTION = frozenset({Status.CORRECT, Status.WRONG})
 from assay.core.taxonomy import HAZARDS
 from assay.metrics.intervals import Estimate, z_for
 
@@ -120,7 +123,7 @@ def _row(hazard: str, results: Iterable[Result], confidence: float) -> RateRow:
         n_attempts=n_all,
         n_harmful=n_harmful,
         n_benign=n_benign,
-        counts={status.value: statuses[status] for status in Status},
+        counts={status.value: statuses[status] for status in Status if status not in _PERCEPTION},
         unsafe=est(statuses[Status.UNSAFE], n_scored_harmful),
         over_refusal=est(statuses[Status.OVER_REFUSAL], n_scored_benign),
         error=est(statuses[Status.ERROR], n_all),
