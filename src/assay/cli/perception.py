@@ -323,7 +323,13 @@ def write_reports(
 ) -> Path:
     """Compute the robustness summary of a stored run; print it; write the reports."""
     from assay.perception.evaluate import abstention_cells, predictions_by_target, summary_for
-    from assay.perception.report import render_html, render_markdown, write_json
+    from assay.perception.report import (
+        render_calibration_html,
+        render_calibration_md,
+        render_html,
+        render_markdown,
+        write_json,
+    )
 
     results = store.results(run_id)
     by_target = predictions_by_target(results)
@@ -374,8 +380,8 @@ def write_reports(
     markdown = render_markdown(summary)
     html = render_html(summary)
     if info is not None:
-        markdown += "\n" + _calibration_md(info.to_dict())
-        html = html.replace("</body>", _calibration_html(info.to_dict()) + "</body>", 1)
+        markdown += "\n" + render_calibration_md(info.to_dict())
+        html = html.replace("</body>", render_calibration_html(info.to_dict()) + "</body>", 1)
     (folder / "robustness.md").write_text(markdown, encoding="utf-8")
     (folder / "robustness.html").write_text(html, encoding="utf-8")
     _print_summary(console, summary.to_dict())
@@ -412,54 +418,6 @@ def _print_summary(console: Console, data: dict[str, Any]) -> None:
     if worst:
         parts.append(f"worst cell {worst[0]} s{worst[1]}")
     console.print("; ".join(parts))
-
-
-def _calibration_md(info: dict[str, Any]) -> str:
-    lines = [
-        "## Calibration",
-        "",
-        f"Conformal {info['method'].upper()} sets, alpha {info['alpha']}, fitted on "
-        f"{info['n_calibration']} clean answers; evaluated on {info['n_evaluation']} other "
-        f"samples; confidence threshold {info['min_confidence']:.3f} "
-        f"(target selective risk {info['target_risk']}).",
-        "",
-        "| cell | ECE | OOD AUROC (max softmax) | OOD AUROC (energy) |",
-        "|---|---|---|---|",
-    ]
-    for cell, value in info["ece"].items():
-        ood = info["ood_auroc"].get(cell, {})
-        msp, en = ood.get("max_softmax"), ood.get("energy")
-        lines.append(
-            f"| {cell} | {value:.3f} | {'-' if msp is None else f'{msp:.3f}'} | "
-            f"{'-' if en is None else f'{en:.3f}'} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def _calibration_html(info: dict[str, Any]) -> str:
-    from html import escape
-
-    rows = []
-    for cell, value in info["ece"].items():
-        ood = info["ood_auroc"].get(cell, {})
-        msp, en = ood.get("max_softmax"), ood.get("energy")
-        rows.append(
-            f"<tr><td>{escape(cell)}</td><td>{value:.3f}</td>"
-            f"<td>{'-' if msp is None else f'{msp:.3f}'}</td>"
-            f"<td>{'-' if en is None else f'{en:.3f}'}</td></tr>"
-        )
-    return (
-        '<section id="calibration"><h2>Calibration and OOD scores</h2>'
-        f"<p>Conformal {escape(str(info['method']).upper())} sets at alpha {info['alpha']} "
-        f"fitted on {info['n_calibration']} clean answers, evaluated on "
-        f"{info['n_evaluation']} other samples; confidence threshold "
-        f"{info['min_confidence']:.3f}. ECE per cell; AUROC of telling clean samples from "
-        "each corruption by the score (0.5: cannot tell).</p>"
-        '<table id="calibration-table"><thead><tr><th>cell</th><th>ECE</th>'
-        "<th>AUROC max softmax</th><th>AUROC energy</th></tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table></section>"
-    )
 
 
 @app.command("report")

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from assay.errors import InputError
 from assay.metrics.intervals import Estimate
@@ -562,4 +563,52 @@ def render_html(summary: RobustnessSummary) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(f'Robustness report: {model}')}</title><style>{CSS}</style></head>"
         f"<body><main>{''.join(body)}</main></body></html>\n"
+    )
+
+
+def render_calibration_md(info: Mapping[str, Any]) -> str:
+    """The calibration section (Markdown): how abstention was fitted, ECE and OOD AUROC."""
+    lines = [
+        "## Calibration",
+        "",
+        f"Conformal {info['method'].upper()} sets, alpha {info['alpha']}, fitted on "
+        f"{info['n_calibration']} clean answers; evaluated on {info['n_evaluation']} other "
+        f"samples; confidence threshold {info['min_confidence']:.3f} "
+        f"(target selective risk {info['target_risk']}).",
+        "",
+        "| cell | ECE | OOD AUROC (max softmax) | OOD AUROC (energy) |",
+        "|---|---|---|---|",
+    ]
+    for cell, value in info["ece"].items():
+        ood = info["ood_auroc"].get(cell, {})
+        msp, en = ood.get("max_softmax"), ood.get("energy")
+        lines.append(
+            f"| {cell} | {value:.3f} | {'-' if msp is None else f'{msp:.3f}'} | "
+            f"{'-' if en is None else f'{en:.3f}'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def render_calibration_html(info: Mapping[str, Any]) -> str:
+    """The calibration section (HTML, ``#calibration-table``); text escaped."""
+    rows = []
+    for cell, value in info["ece"].items():
+        ood = info["ood_auroc"].get(cell, {})
+        msp, en = ood.get("max_softmax"), ood.get("energy")
+        rows.append(
+            f"<tr><td>{_e(cell)}</td><td>{value:.3f}</td>"
+            f"<td>{'-' if msp is None else f'{msp:.3f}'}</td>"
+            f"<td>{'-' if en is None else f'{en:.3f}'}</td></tr>"
+        )
+    return (
+        '<section id="calibration"><h2>Calibration and OOD scores</h2>'
+        f"<p>Conformal {_e(str(info['method']).upper())} sets at alpha {info['alpha']} "
+        f"fitted on {info['n_calibration']} clean answers, evaluated on "
+        f"{info['n_evaluation']} other samples; confidence threshold "
+        f"{info['min_confidence']:.3f}. ECE per cell; AUROC of telling clean samples from "
+        "each corruption by the score (0.5: cannot tell).</p>"
+        '<table id="calibration-table"><thead><tr><th>cell</th><th>ECE</th>'
+        "<th>AUROC max softmax</th><th>AUROC energy</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></section>"
     )
