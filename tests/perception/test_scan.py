@@ -32,10 +32,13 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     from assay.perception.train import train
 
     folder = tmp_path_factory.mktemp("models")
-    data = synthetic(6, seed=0, n_points=256)
+    data = synthetic(12, seed=0, n_points=256)
+    tiny = {"arch": {"widths": [32, 64], "head": [32], "dropout": 0.1}, "train_points": 128}
     paths = []
-    for seed, epochs in ((0, 6), (1, 2)):
-        model, _ = train(data.x, data.labels, classes=data.classes, epochs=epochs, seed=seed)
+    for seed, epochs in ((0, 12), (1, 2)):  # a model that learns, and a weak baseline
+        model, _ = train(
+            data.x, data.labels, classes=data.classes, epochs=epochs, seed=seed, options=tiny
+        )
         path = folder / f"m{seed}.pt"
         model.save(path)
         paths.append(path)
@@ -109,6 +112,7 @@ def test_corrupted_inputs_replay_bit_for_bit(scanned: Path) -> None:
 def test_report_has_mce_mrr_abstention_and_calibration(scanned: Path) -> None:
     run = _run_id(scanned)
     data = json.loads((scanned / "out" / run / "robustness.json").read_text())
+    assert data["clean"]["rate"] > 0.5  # the model learned (10 classes: chance is 0.1)
     assert data["mce"]["value"] is not None or data["mce"]["excluded"]
     assert data["mrr"]["value"] is not None
     assert data["baseline_name"] == "m1.pt"
@@ -268,3 +272,25 @@ def test_generic_scan_command_runs_a_perception_suite(
     (run,) = list((tmp_path / "out").iterdir())
     data = json.loads((run / "robustness.json").read_text())
     assert data["n"] == 40 and [r["corruption"] for r in data["corruptions"]] == ["cutout"]
+
+
+def test_white_box_attacks_in_the_target_lower_accuracy(models: tuple[Path, Path]) -> None:
+    from assay.core.records import Response
+    from assay.engine.plan import make_plan
+    from assay.perception.attacks import AdversarialAttack
+    from assay.perception.judge import LabelJudge
+    from assay.perception.suites import synthetic_objects
+    from assay.perception.target import ClassifierTarget, answer_of
+
+    target = ClassifierTarget(model=str(models[0]))
+    suite = synthetic_objects(per_class=3, points=256)
+    chains = [(), (AdversarialAttack(variants=["pgd"], severity=3, norm="l2"),)]
+    plan = make_plan(suites=[suite], targets=[target], judges=[LabelJudge()], attack_chains=chains)
+    answers = target.respond_all(plan.attempts)
+    accuracy: dict[str, list[bool]] = {}
+    for attempt, answer in zip(plan.attempts, answers, strict=True):
+        assert isinstance(answer, Response), answer
+        correct = answer_of(answer.text)[0] == attempt.case.metadata["label"]
+        accuracy.setdefault(attempt.label, []).append(correct)
+    clean, attacked = np.mean(accuracy[""]), np.mean(accuracy["adversarial:pgd"])
+    assert attacked < clean, (clean, attacked)

@@ -205,8 +205,9 @@ class CameraAttack(_SeverityAttack):
 class AdversarialAttack(_SeverityAttack):
     """White-box attacks computed by a torch target at answer time (gradients needed).
 
-    ``fgsm`` and ``pgd`` move points within an L-infinity ball (``norm="l2"``: an L2
-    ball of the same radius times sqrt(N)); ``saliency_drop`` removes the points whose
+    ``fgsm`` and ``pgd`` move points within an L-infinity ball (``norm="l2"``: the L2
+    ball of radius budget x sqrt(3N), the same root-mean-square move per coordinate);
+    ``saliency_drop`` removes the points whose
     loss gradient says they matter most. Budgets per severity: :data:`ADVERSARIAL_PARAMS`.
     """
 

@@ -217,6 +217,8 @@ class ClassifierTarget(Component):
         norm: Literal["linf", "l2"] = "l2" if norm_name == "l2" else "linf"
         if batch.ndim != 3:
             raise InputError("white-box attacks are implemented for point clouds", field="attack")
+        if kind in ("fgsm", "pgd") and norm == "l2":  # same RMS move per coordinate as L-inf
+            budget = float(budget) * float(np.sqrt(batch.shape[1] * batch.shape[2]))
         if kind == "fgsm":
             return adversarial.fgsm(classifier, batch, labels, eps=float(budget), norm=norm)
         if kind == "pgd":
