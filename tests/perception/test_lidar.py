@@ -231,3 +231,62 @@ def test_fog_alpha_option() -> None:
     clear, _ = corrupt_scan(pts, "fog", 1, np.random.default_rng(0), ring=rings, fog_alpha=0.0)
     dense, _ = corrupt_scan(pts, "fog", 1, np.random.default_rng(0), ring=rings, fog_alpha=0.06)
     assert dense[:, 3].sum() < clear[:, 3].sum()
+
+
+def test_integer_ring_column_is_checked_and_used_as_is() -> None:
+    pts, rings = _scan()
+    as_int = rings.astype(np.int32)
+    np.testing.assert_array_equal(ring_ids(pts, N_BEAMS, ring=as_int), rings)
+    with pytest.raises(InputError) as exc:
+        ring_ids(pts, N_BEAMS, ring=as_int - 1)
+    assert exc.value.field == "ring"
+    a, ra = corrupt_scan(pts, "beam_missing", 2, np.random.default_rng(3), ring=as_int)
+    b, rb = corrupt_scan(pts, "beam_missing", 2, np.random.default_rng(3), ring=rings * 1.0)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(ra, rb)
+
+
+@pytest.mark.parametrize("kind", ["crosstalk", "motion_blur", "beam_missing", "cross_sensor"])
+def test_float64_and_float32_scans_agree(kind: str) -> None:
+    pts, rings = _scan(intensity=True)
+    a, ra = corrupt_scan(pts, kind, 2, np.random.default_rng(4), ring=rings)
+    b, rb = corrupt_scan(pts.astype(np.float32), kind, 2, np.random.default_rng(4), ring=rings)
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(ra, rb)
+
+
+def test_motion_blur_spread_follows_the_sweep() -> None:
+    # std of the x shift is sigma * t: near zero at the sweep start, about sigma at its end
+    pts, rings = _scan()
+    shifts, ts = [], []
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        out, _ = corrupt_scan(pts, "motion_blur", 3, rng, ring=rings)
+        start = np.random.default_rng(seed).uniform(-np.pi, np.pi)
+        az = np.arctan2(pts[:, 1], pts[:, 0])
+        ts.append(np.mod(az - start, 2 * np.pi) / (2 * np.pi))
+        shifts.append(out[:, 0] - pts[:, 0])
+    t, shift = np.concatenate(ts), np.concatenate(shifts)
+    sigma = PARAMS["motion_blur"][2]
+    late = shift[t > 0.9] / (sigma * t[t > 0.9])
+    assert float(np.std(late)) == pytest.approx(1.0, rel=0.1)
+    assert float(np.std(shift[t < 0.1])) < 0.1 * sigma
+
+
+def test_beam_missing_with_large_ring_ids() -> None:
+    pts, rings = _scan()
+    big = rings * 1_000_003  # ids far beyond any lookup table
+    a, ra = corrupt_scan(pts, "beam_missing", 2, np.random.default_rng(9), ring=big)
+    b, rb = corrupt_scan(pts, "beam_missing", 2, np.random.default_rng(9), ring=rings)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(ra, rb * 1_000_003)
+    assert np.unique(rb).size == N_BEAMS - round(PARAMS["beam_missing"][1] * N_BEAMS)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_input_scan_is_never_modified(kind: str) -> None:
+    pts, rings, _ = _scene_scan()
+    for scan in (pts.astype(np.float32), pts.astype(np.float64)):
+        before = scan.copy()
+        corrupt_scan(scan, kind, 3, np.random.default_rng(0), ring=rings)
+        np.testing.assert_array_equal(scan, before)

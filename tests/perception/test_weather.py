@@ -194,3 +194,28 @@ def test_sorted_uniforms_are_sorted_uniform_draws() -> None:
     big = u[group == 4]
     assert np.all((big >= 0) & (big < 1))
     assert abs(big.mean() - 0.5) < 0.02 and abs(np.mean(big < 0.25) - 0.25) < 0.02
+
+
+def test_ground_plane_fit_on_a_full_size_scan_subsamples_but_stays_accurate() -> None:
+    sc = make_scene(np.random.default_rng(5), n_beams=64, n_azimuth=1024)  # ~65k points
+    assert sc.points.shape[0] > W._FIT_ROWS  # the fit then looks among a random subset of rows
+    fits = np.array([W.fit_ground_plane(sc.points, np.random.default_rng(s)) for s in range(3)])
+    np.testing.assert_allclose(fits[:, :3], np.tile(sc.plane[:3], (3, 1)), atol=2e-3)
+    assert np.all(np.abs(fits[:, 3] - sc.plane[3]) < 0.03)
+
+
+def test_fresnel_transmittance_limits() -> None:
+    cos_i = np.array([1.0, 0.5, 1e-3, 0.0])
+    t = W._transmittance(cos_i)
+    normal = 1.0 - ((1.33 - 1.0003) / (1.33 + 1.0003)) ** 2  # about 0.98 at normal incidence
+    assert t[0] == pytest.approx(normal)
+    assert t[3] == pytest.approx(0.0, abs=1e-12)  # grazing: everything is reflected
+    assert np.all(np.isfinite(t)) and np.all(np.diff(t) < 0)
+
+
+def test_line_fit_matches_polyfit() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.0, 50.0, 1000)
+    y = 0.3 - 0.004 * x + rng.normal(0.0, 0.01, 1000)
+    np.testing.assert_allclose(W._line_fit(x, y), np.polyfit(x, y, 1), rtol=1e-9)
+    assert W._line_fit(np.full(5, 2.0), np.arange(5.0)) == (0.0, 2.0)

@@ -398,6 +398,8 @@ _PAVEMENT_DEPTH_MM = 1.2  # water height at which the pavement texture is fully 
 _RHO_MIN = 0.05  # lowest pavement reflectivity the laser model may estimate
 _RANSAC_TRIALS = 128
 _RANSAC_SAMPLE = 4000
+_GROUND_TOLERANCE_M = 0.15  # wet_ground: default distance to the plane counted as ground
+_FIT_ROWS = 16_384  # scan rows (drawn at random) among which the ground fit looks
 _RANSAC_INLIER_M = 0.1
 _MIN_GROUND = 50
 _FLOOR_BIN_M = 2.0
@@ -411,13 +413,19 @@ def fit_ground_plane(
     RANSAC on the low points (horizontal range 2–50 m, ``z`` under its 40 % quantile there):
     128 random triples, planes within 25° of horizontal only, scored by the number of points
     within 0.1 m, all trials at once; the winner is refined by least squares (SVD) on its
-    inliers. The reference uses scikit-learn's RANSAC on a box in front of the car.
+    inliers. The reference uses scikit-learn's RANSAC on a box in front of the car. For
+    speed the low points are looked for among at most 16 384 scan rows drawn at random
+    (with replacement; a plane has 3 parameters, and the 40 % quantile of ``z`` estimated
+    from thousands of near points moves by centimetres), and RANSAC scores on at most 4000
+    of them.
 
     Raises:
         InputError: fewer than 50 candidate ground points (field ``ground``).
     """
     cloud = np.asarray(points, dtype=np.float64)
     xyz = cloud[:, :3]
+    if xyz.shape[0] > _FIT_ROWS:  # gather whole rows (contiguous), then the columns
+        xyz = cloud[rng.integers(0, xyz.shape[0], size=_FIT_ROWS)][:, :3]
     rho = np.hypot(xyz[:, 0], xyz[:, 1])
     near = (rho > 2.0) & (rho < 50.0)
     if np.count_nonzero(near) < _MIN_GROUND:
@@ -449,16 +457,30 @@ def fit_ground_plane(
 
 
 def _transmittance(cos_i: Floats) -> Floats:
-    """Unpolarised Fresnel power transmittance from air into water at incidence ``acos(cos_i)``."""
-    cos_i = np.clip(cos_i, 0.0, 1.0)
-    sin_t = _N_AIR / _N_WATER * np.sqrt(1.0 - cos_i**2)
-    cos_t = np.sqrt(1.0 - sin_t**2)
-    n1c_i, n2c_t = _N_AIR * cos_i, _N_WATER * cos_t
-    n1c_t, n2c_i = _N_AIR * cos_t, _N_WATER * cos_i
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rs = ((n1c_i - n2c_t) / (n1c_i + n2c_t)) ** 2
-        rp = ((n1c_t - n2c_i) / (n1c_t + n2c_i)) ** 2
-    out: Floats = np.nan_to_num(1.0 - 0.5 * (rs + rp), nan=0.0)
+    """Unpolarised Fresnel power transmittance from air into water at incidence ``acos(cos_i)``
+    (a new array; the arithmetic is in place)."""
+    c = np.clip(cos_i, 0.0, 1.0)
+    # Snell: sin_t = n1/n2 sin_i < 1 (into the denser medium), so cos_t > 0 and both
+    # denominators below are >= n2 cos_t > 0: no division by zero, no NaN.
+    cos_t = c * c
+    cos_t -= 1.0
+    cos_t *= (_N_AIR / _N_WATER) ** 2
+    cos_t += 1.0
+    np.sqrt(cos_t, out=cos_t)
+    a, b = _N_AIR * c, _N_WATER * cos_t  # s-polarised: (n1 cos_i - n2 cos_t) / (...)
+    rs = a - b
+    a += b
+    rs /= a
+    a, b = _N_AIR * cos_t, _N_WATER * c  # p-polarised: (n1 cos_t - n2 cos_i) / (...)
+    rp = a - b
+    a += b
+    rp /= a
+    rs *= rs
+    rp *= rp
+    rs += rp
+    rs *= -0.5
+    rs += 1.0
+    out: Floats = rs
     return out
 
 
@@ -469,7 +491,7 @@ def wet_ground(
     *,
     ground: NDArray[np.bool_] | None = None,
     plane: tuple[float, float, float, float] | None = None,
-    tolerance: float = 0.15,
+    tolerance: float = _GROUND_TOLERANCE_M,
 ) -> Weathered:
     """Wet road: a water film darkens the ground returns and drops the weak ones.
 
@@ -512,8 +534,22 @@ def wet_ground(
         InputError: bad arguments or fewer than 50 ground points (field ``ground``).
     """
     cloud, sev = _check(points, rng, severity)
+    return _wet_ground(cloud, sev, rng, ground, plane, tolerance)
+
+
+def _wet_ground(
+    cloud: Floats,
+    sev: int,
+    rng: np.random.Generator,
+    ground: NDArray[np.bool_] | None,
+    plane: tuple[float, float, float, float] | None,
+    tolerance: float,
+) -> Weathered:
+    """:func:`wet_ground` on an already checked finite ``(N, >=4)`` float64 scan, severity
+    index ``sev`` in 0..2 (what :func:`assay.perception.lidar.corrupt_scan` calls after its
+    own checks)."""
     n = cloud.shape[0]
-    xyz, intensity = cloud[:, :3], cloud[:, 3]
+    xyz = cloud[:, :3]
     if not np.isfinite(tolerance) or tolerance <= 0:
         raise InputError(f"tolerance must be > 0, got {tolerance!r}", field="tolerance")
     if plane is None:
@@ -527,37 +563,63 @@ def wet_ground(
         raise InputError(f"plane must be 4 finite numbers, got {plane!r}", field="plane")
     scale = float(np.linalg.norm(normal))
     normal, offset = normal / scale, float(plane[3]) / scale
-    mask = np.abs(xyz @ normal + offset) < tolerance if ground is None else _ground_mask(ground, n)
+    if ground is None:  # plane distance, one column at a time (xyz is a strided view)
+        height = xyz[:, 0] * normal[0]
+        height += xyz[:, 1] * normal[1]
+        height += xyz[:, 2] * normal[2]
+        height += offset
+        mask = np.abs(height) < tolerance
+    else:
+        mask = _ground_mask(ground, n)
     if np.count_nonzero(mask) < _MIN_GROUND:
         raise InputError(
             f"only {int(np.count_nonzero(mask))} ground points; wet ground needs >= "
             f"{_MIN_GROUND} (pass a ground mask or plane)",
             field="ground",
         )
+    # In-place arithmetic on the ground rows below: fresh temporaries of this size cost more
+    # in page faults than the arithmetic itself.
     g = np.flatnonzero(mask)
-    pg = xyz[g]
+    rows = np.take(cloud, g, axis=0)  # whole rows: a contiguous gather
+    pg, intensity = rows[:, :3], rows[:, 3]
     r = np.sqrt(np.einsum("ij,ij->i", pg, pg))
-    cos_t = np.clip(np.abs(pg @ normal) / np.maximum(r, 1e-9), 1e-3, 1.0)
-    ratio = intensity[g] / cos_t
+    cos_t = pg @ normal
+    np.abs(cos_t, out=cos_t)
+    cos_t /= np.maximum(r, 1e-9)
+    np.clip(cos_t, 1e-3, 1.0, out=cos_t)
+    ratio = intensity / cos_t
     # Fit the laser model on the bulk of the ground: points of walls or kerbs that touch the
     # plane have a tiny cos(theta) about its normal and a huge ratio; they would bias it.
     fit = ratio <= 2.0 * np.median(ratio)
-    slope, icept = np.polyfit(r[fit], ratio[fit], 1)
-    power = np.maximum(slope * r + icept, 1e-6)
-    rho = np.clip(ratio / power, _RHO_MIN, 1.0)
+    r_fit, ratio_fit = r[fit], ratio[fit]
+    slope, icept = _line_fit(r_fit, ratio_fit)
+    power = slope * r
+    power += icept
+    np.maximum(power, 1e-6, out=power)
+    rho = ratio / power
+    np.clip(rho, _RHO_MIN, 1.0, out=rho)
     f = min(WATER_HEIGHT_MM[sev] / _PAVEMENT_DEPTH_MM, 1.0)
-    rho_eff = (1.0 - f) * rho + f * _transmittance(cos_t) ** 2 * rho
-    new_i = np.minimum(power * rho_eff * cos_t, intensity[g])
+    new_i = _transmittance(cos_t)  # then, in place: rho_eff = (1 - f) rho + f T^2 rho
+    new_i *= new_i
+    new_i *= f
+    new_i += 1.0 - f
+    new_i *= rho  # rho_eff
+    new_i *= power
+    new_i *= cos_t
+    np.minimum(new_i, intensity, out=new_i)  # the new intensity
 
-    floor = _noise_floor(r[fit], ratio[fit], r)
-    dropped = new_i / cos_t < NOISE_FLOOR[sev] * floor
-    out = cloud.copy()
+    floor = _noise_floor(r_fit, ratio_fit, r)
+    floor *= NOISE_FLOOR[sev]
+    ratio_new = new_i / cos_t
+    dropped = ratio_new < floor
+    keep = np.ones(n, dtype=bool)
+    keep[g[dropped]] = False
+    out = cloud.astype(np.float32)
     out[g, 3] = new_i
     flag = np.zeros(n, dtype=np.int8)
     flag[g] = ATTENUATED
-    keep = np.ones(n, dtype=bool)
-    keep[g[dropped]] = False
-    return Weathered(out[keep].astype(np.float32), flag[keep], keep)
+    kept = np.flatnonzero(keep)  # row takes: faster than boolean indexing of (N, 4)
+    return Weathered(np.take(out, kept, axis=0), np.take(flag, kept), keep)
 
 
 def _ground_mask(ground: object, n: int) -> NDArray[np.bool_]:
@@ -574,6 +636,17 @@ def _least_squares_plane(pts: Floats) -> tuple[float, float, float, float]:
     normal = np.linalg.svd(pts - centre, full_matrices=False)[2][2]
     normal = normal if normal[2] > 0 else -normal
     return float(normal[0]), float(normal[1]), float(normal[2]), -float(normal @ centre)
+
+
+def _line_fit(x: Floats, y: Floats) -> tuple[float, float]:
+    """Least-squares line ``y = slope x + icept`` in closed form (``np.polyfit(x, y, 1)``
+    without its Vandermonde matrix and SVD); a flat line through the mean if ``x`` is
+    constant."""
+    mx, my = float(x.mean()), float(y.mean())
+    dx = x - mx
+    sxx = float(dx @ dx)
+    slope = float(dx @ (y - my)) / sxx if sxx > 0.0 else 0.0
+    return slope, my - slope * mx
 
 
 def _noise_floor(r: Floats, ratio: Floats, at: Floats) -> Floats:
