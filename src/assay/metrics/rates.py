@@ -27,11 +27,11 @@ from pydantic import BaseModel, ConfigDict
 
 from assay.core.component import Component
 from assay.core.records import Outcome, Result, Status
+from assay.core.taxonomy import HAZARDS
+from assay.metrics.intervals import Estimate, z_for
 
 #: Statuses of perception cases: robustness metrics count them, not the safety rates.
 _PERCEPTION = frozenset({Status.CORRECT, Status.WRONG})
-from assay.core.taxonomy import HAZARDS
-from assay.metrics.intervals import Estimate, z_for
 
 #: The row key of the all-hazards row.
 OVERALL = "overall"
