@@ -30,7 +30,7 @@ $(VENV)/.stamp-run: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.stamp-dev: pyproject.toml $(VENV)/.stamp-run
-	$(PIP) install -e '.[embedded,service,perception,dev]' $(QUIET)
+	$(PIP) install -e '.[embedded,service,perception,dev,ray]' $(QUIET)
 	touch $@
 
 run: $(VENV)/.stamp-run

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from assay.cli.common import open_store, parse_attack
+from assay.cli.scan import AddressOpt, BackendOpt, BatchOpt, GpusOpt, WorkersOpt
 from assay.errors import InputError
 
 app = typer.Typer(
@@ -228,8 +229,14 @@ def scan_command(
     db: Annotated[Path | None, typer.Option(help="SQLite store.")] = None,
     out: Annotated[Path, typer.Option(help="Folder for reports.")] = Path("assay-runs"),
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    backend: BackendOpt = "local",
+    address: AddressOpt = None,
+    workers: WorkersOpt = None,
+    gpus_per_worker: GpusOpt = 0.0,
+    batch_size: BatchOpt = 16,
 ) -> None:
     """Scan a classifier on clean and corrupted samples; store it; write the report."""
+    from assay.cli.scan import WorkersProgress, backend_of
     from assay.engine.plan import RunParams, make_plan
     from assay.engine.scan import scan as run_scan
     from assay.perception.cases import suite_of
@@ -237,6 +244,7 @@ def scan_command(
     from assay.perception.target import ClassifierTarget
 
     console = Console()
+    runner = backend_of(backend, address, workers, gpus_per_worker, batch_size)
     if method not in ("lac", "aps"):
         raise InputError(f"unknown conformal method {method!r}", field="--method")
     if alpha is not None and not 0.0 < alpha < 1.0:
@@ -266,12 +274,10 @@ def scan_command(
     )
     store = open_store(db)
     if quiet:
-        result = run_scan(plan, store, params=params)
+        result = run_scan(plan, store, params=params, backend=runner)
     else:
-        from assay.cli.progress import RichProgress
-
-        with RichProgress(console) as bar:
-            result = run_scan(plan, store, params=params, progress=bar)
+        with WorkersProgress(console) as bar:
+            result = run_scan(plan, store, params=params, progress=bar, backend=runner)
     run_id = result.run.id
     console.print(
         f"run [bold]{run_id}[/]: {result.stats.sent} answered, {result.stats.cached} cached"

@@ -10,11 +10,55 @@ import typer
 from rich.console import Console
 
 from assay.cli.common import build, open_store, parse_attack, parse_pairs, scoped
+from assay.cli.progress import RichProgress
 from assay.core.protocols import Attack
+from assay.engine.backend import Backend, BackendOptions, make_backend
 from assay.engine.plan import RunParams, make_plan
 from assay.engine.scan import scan as run_scan
 from assay.errors import InputError
 from assay.suites.base import Suite
+
+BackendOpt = Annotated[
+    str, typer.Option(help="Where attempts run: local (this process) or ray (a Ray cluster).")
+]
+AddressOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Ray cluster address (ray://HOST:10001, HOST:6379, auto); default: start Ray here."
+    ),
+]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(help="Ray workers (default: one per CPU, or per --gpus-per-worker GPUs)."),
+]
+GpusOpt = Annotated[float, typer.Option(help="GPUs each Ray worker reserves (0.5 shares one).")]
+BatchOpt = Annotated[
+    int, typer.Option(help="Attempts per Ray batch: a worker that dies loses only its batches.")
+]
+
+
+def backend_of(
+    backend: str, address: str | None, workers: int | None, gpus: float, batch_size: int
+) -> Backend:
+    """The execution backend the options ask for (checked before any work: exit 2)."""
+    return make_backend(
+        BackendOptions(
+            backend=backend,
+            address=address,
+            workers=workers,
+            gpus_per_worker=gpus,
+            batch_size=batch_size,
+        )
+    )
+
+
+class WorkersProgress(RichProgress):
+    """The scan progress bar, with the Ray workers alive in its label."""
+
+    def workers(self, alive: int, wanted: int) -> None:
+        if self._task is not None:
+            label = f"{self._label} [{alive}/{wanted} workers]"
+            self._progress.update(self._task, description=label)
 
 
 def _suites(
@@ -145,9 +189,15 @@ def scan_command(
         bool, typer.Option(help="Start a new run even if an identical one was interrupted.")
     ] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    backend: BackendOpt = "local",
+    address: AddressOpt = None,
+    workers: WorkersOpt = None,
+    gpus_per_worker: GpusOpt = 0.0,
+    batch_size: BatchOpt = 16,
 ) -> None:
     """Scan a target with suites, attacks and judges; store everything; write a report."""
     console = Console()
+    runner = backend_of(backend, address, workers, gpus_per_worker, batch_size)
     suites = _suites(suite or ["core-v1"], suite_arg, hazard, limit)
     the_target = _target(target, parse_pairs(target_arg, option="--target-arg"))
     judge_params = parse_pairs(judge_arg, option="--judge-arg")
@@ -191,12 +241,12 @@ def scan_command(
         f"judged by {', '.join(j.spec().name for j in judges)}"
     )
     if quiet:
-        result = run_scan(plan, store, params=params, resume=not new_run)
+        result = run_scan(plan, store, params=params, resume=not new_run, backend=runner)
     else:
-        from assay.cli.progress import RichProgress
-
-        with RichProgress(console) as bar:
-            result = run_scan(plan, store, params=params, resume=not new_run, progress=bar)
+        with WorkersProgress(console) as bar:
+            result = run_scan(
+                plan, store, params=params, resume=not new_run, progress=bar, backend=runner
+            )
     if result.resumed:
         console.print(f"resumed interrupted run {result.run.id}")
     stats = result.stats

@@ -268,6 +268,95 @@ def _engine_check(item: _Item) -> Verdict | None:
     return echo_check(item.attempt, item.response)
 
 
+async def answer(
+    target: Target,
+    attempt: Attempt,
+    params: RunParams,
+    rng: random.Random,
+    stats: RunStats | None = None,
+) -> Response:
+    """The response judges read: sent (one turn or a conversation), trace split, decoded.
+
+    Shared by the local runner and the Ray workers, so both store the same response.
+    """
+    call = converse if attempt.followups else call_with_retries
+    raw = await call(target, attempt, params, rng, stats)
+    return invert_answer(attempt, split_trace(raw))
+
+
+async def _finish(judges: Sequence[Judge], items: Sequence[_Item]) -> list[Finished]:
+    """Judge a batch and derive each status from the primary judge's answer verdict."""
+    verdicts = await _judge_batch(judges, items)
+    out = []
+    for item, given in zip(items, verdicts, strict=True):
+        primary = next((v for v in given if v.part == "answer"), None)
+        out.append(
+            Finished(
+                seq=item.seq,
+                attempt=item.attempt,
+                response=item.response,
+                verdicts=tuple(given),
+                status=status_of(item.attempt.case, item.response, primary),
+                response_id=None if item.cached is None else item.cached.response_id,
+            )
+        )
+    return out
+
+
+async def judge_cached(
+    judges: Sequence[Judge], work: Sequence[tuple[int, Attempt, Cached]], batch: int
+) -> list[Finished]:
+    """Finish attempts served from the cache: reuse their verdicts, ask only what is missing.
+
+    A remote backend calls this on the driver, as the local runner does for a cache hit.
+    """
+    items = [_Item(seq, attempt, hit.response, hit) for seq, attempt, hit in work]
+    out: list[Finished] = []
+    for start in range(0, len(items), max(1, batch)):
+        out += await _finish(judges, items[start : start + max(1, batch)])
+    return out
+
+
+async def process_batch(
+    target: Target,
+    judges: Sequence[Judge],
+    work: Sequence[tuple[int, Attempt]],
+    params: RunParams,
+    *,
+    gate: asyncio.Semaphore | None = None,
+    stats: RunStats | None = None,
+) -> list[Finished]:
+    """Send a batch of attempts, judge them, derive their statuses.
+
+    The unit of work of a remote worker: the same steps as the local pipeline, so a
+    batch done anywhere gives the results a local run would store. ``gate`` bounds the
+    requests in flight (share one between batches of the same target; default: the
+    target's concurrency for this batch alone). The backoff jitter is seeded from the
+    run seed and the batch's first sequence number: it changes when a retry is sent,
+    never what is stored.
+    """
+    rng = random.Random(params.seed * 1_000_003 + (work[0][0] if work else 0))
+    gate = gate or asyncio.Semaphore(concurrency_of(target, params))
+
+    async def one(seq: int, attempt: Attempt) -> _Item:
+        async with gate:
+            return _Item(seq, attempt, await answer(target, attempt, params, rng, stats))
+
+    items = await asyncio.gather(*(one(seq, attempt) for seq, attempt in work))
+    out: list[Finished] = []
+    step = max(1, params.judge_batch)
+    for start in range(0, len(items), step):
+        out += await _finish(judges, items[start : start + step])
+    return out
+
+
+def concurrency_of(target: Target, params: RunParams) -> int:
+    """Requests in flight per target: the run's setting, else the target's own (or 8)."""
+    if params.concurrency is not None:
+        return max(1, params.concurrency)
+    return max(1, int(getattr(target, "default_concurrency", 8)))
+
+
 class _Runner:
     def __init__(
         self, plan: Plan, store: Store, run_id: str, params: RunParams, progress: ProgressSink
@@ -292,9 +381,7 @@ class _Runner:
                 await self.judge_queue.put(_Item(seq, attempt, hit.response, hit))
                 continue
             self.stats.sent += 1
-            call = converse if attempt.followups else call_with_retries
-            raw = await call(target, attempt, self.params, self.rng, self.stats)
-            response = invert_answer(attempt, split_trace(raw))
+            response = await answer(target, attempt, self.params, self.rng, self.stats)
             await self.judge_queue.put(_Item(seq, attempt, response))
 
     async def judge_worker(self) -> None:
@@ -311,20 +398,8 @@ class _Runner:
                     break
                 items.append(nxt)
             batch = [i for i in items if isinstance(i, _Item)]
-            verdicts = await _judge_batch(self.plan.judges, batch)
-            for item, given in zip(batch, verdicts, strict=True):
-                primary = next((v for v in given if v.part == "answer"), None)
-                status = status_of(item.attempt.case, item.response, primary)
-                await self.write_queue.put(
-                    Finished(
-                        seq=item.seq,
-                        attempt=item.attempt,
-                        response=item.response,
-                        verdicts=tuple(given),
-                        status=status,
-                        response_id=None if item.cached is None else item.cached.response_id,
-                    )
-                )
+            for done in await _finish(self.plan.judges, batch):
+                await self.write_queue.put(done)
         await self.write_queue.put(_DONE)
 
     async def writer(self, flush_every: int = 256, gather_s: float = 0.05) -> None:
@@ -353,12 +428,6 @@ class _Runner:
                 key = item.status.value
                 self.stats.by_status[key] = self.stats.by_status.get(key, 0) + 1
                 self.progress.advance(item.status)
-
-
-def _concurrency(target: Target, params: RunParams) -> int:
-    if params.concurrency is not None:
-        return max(1, params.concurrency)
-    return max(1, int(getattr(target, "default_concurrency", 8)))
 
 
 async def execute(
@@ -390,7 +459,7 @@ async def execute(
             target = targets[key]
             workers += [
                 asyncio.create_task(runner.worker(target, shared, cache))
-                for _ in range(_concurrency(target, params))
+                for _ in range(concurrency_of(target, params))
             ]
         await asyncio.gather(*workers)
         await runner.judge_queue.put(_DONE)
@@ -404,8 +473,13 @@ async def execute(
         store.set_state(run_id, "interrupted")
         raise
     store.set_state(run_id, "finished" if not store.pending(run_id) else "interrupted")
-    for target in plan.targets:
+    await close_targets(plan.targets)
+    return runner.stats
+
+
+async def close_targets(targets: Sequence[Target]) -> None:
+    """Let targets that hold connections or models release them (``aclose``, if any)."""
+    for target in targets:
         closer = getattr(target, "aclose", None)
         if closer is not None:
             await closer()
-    return runner.stats

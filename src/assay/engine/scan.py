@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from assay.core.records import RunInfo
+from assay.engine.backend import Backend, LocalBackend
 from assay.engine.plan import Plan, RunParams
-from assay.engine.run import ProgressSink, RunStats, execute
+from assay.engine.run import ProgressSink, RunStats
 from assay.store.sqlite import Store
 
 
@@ -39,8 +39,15 @@ def scan(
     params: RunParams,
     resume: bool = True,
     progress: ProgressSink | None = None,
+    backend: Backend | None = None,
 ) -> ScanResult:
-    """Run ``plan`` to completion, resuming an interrupted identical run if there is one."""
+    """Run ``plan`` to completion, resuming an interrupted identical run if there is one.
+
+    ``backend`` says where the attempts are done (default: locally, in this process);
+    the store is written here either way, so a run started on one backend can be
+    resumed on another.
+    """
     run, resumed = open_run(plan, store, resume=resume)
-    stats = asyncio.run(execute(plan, store, run.id, params=params, progress=progress))
+    runner = backend or LocalBackend()
+    stats = runner.run(plan, store, run.id, params=params, progress=progress)
     return ScanResult(run=store.get_run(run.id), resumed=resumed, stats=stats)

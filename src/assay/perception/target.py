@@ -183,12 +183,7 @@ class ClassifierTarget(Component):
                         [int(attempts[i].case.metadata["label"]) for i in index], dtype=np.int64
                     )
                     batch = self._adversarial(classifier, batch, labels, key)
-                logits = np.concatenate(
-                    [
-                        classifier.logits(batch[s : s + self.batch_size])
-                        for s in range(0, len(batch), self.batch_size)
-                    ]
-                )
+                logits = self._forward(classifier, batch)
             except InputError as exc:
                 for i in index:
                     out[i] = TargetError(f"model: {exc}", kind="model")
@@ -207,6 +202,24 @@ class ClassifierTarget(Component):
                     text=text, latency_s=time.perf_counter() - started, finish_reason="label"
                 )
         return out
+
+    def _forward(self, classifier: Any, batch: NDArray[Any]) -> NDArray[np.float32]:
+        """Logits in forward passes of exactly ``batch_size`` rows (short chunks padded).
+
+        A CPU forward pass can round a row differently depending on how many rows share
+        it; a fixed shape makes each answer independent of which attempts happened to be
+        batched together, so a rerun, a resumed run or a run on other workers stores the
+        same logits bit for bit.
+        """
+        out = []
+        for start in range(0, len(batch), self.batch_size):
+            chunk = batch[start : start + self.batch_size]
+            n = len(chunk)
+            if n < self.batch_size:
+                pad = np.repeat(chunk[:1], self.batch_size - n, axis=0)
+                chunk = np.concatenate([chunk, pad])
+            out.append(np.asarray(classifier.logits(chunk))[:n])
+        return np.concatenate(out).astype(np.float32, copy=False)
 
     def _adversarial(
         self, classifier: Any, batch: NDArray[Any], labels: NDArray[np.int64], key: tuple[Any, ...]
