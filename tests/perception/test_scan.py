@@ -294,3 +294,54 @@ def test_white_box_attacks_in_the_target_lower_accuracy(models: tuple[Path, Path
         accuracy.setdefault(attempt.label, []).append(correct)
     clean, attacked = np.mean(accuracy[""]), np.mean(accuracy["adversarial:pgd"])
     assert attacked < clean, (clean, attacked)
+
+
+def test_any_exported_torch_classifier_is_a_target(tmp_path: Path) -> None:
+    """Points and images through torch.export programs (not assay's own model format)."""
+    import torch
+
+    from assay.core.records import Attempt, Response, Spec
+    from assay.perception.cases import suite_of
+    from assay.perception.data import Samples, load, save_npz, synthetic
+    from assay.perception.target import ClassifierTarget, answer_of
+
+    class MeanZ(torch.nn.Module):  # class 1 when the cloud's mean z is positive
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            z = x[:, :, 2].mean(dim=1, keepdim=True)
+            return torch.cat([-z, z], dim=1)
+
+    class Bright(torch.nn.Module):  # class 1 for bright images
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            m = x.mean(dim=(1, 2, 3)).unsqueeze(1) - 0.5
+            return torch.cat([-m, m], dim=1)
+
+    batch, n = torch.export.Dim("batch"), torch.export.Dim("n")
+    points_model, image_model = tmp_path / "points.pt2", tmp_path / "images.pt2"
+    program = torch.export.export(
+        MeanZ(), (torch.zeros(2, 16, 3),), dynamic_shapes={"x": {0: batch, 1: n}}
+    )
+    torch.export.save(program, str(points_model))
+    program = torch.export.export(
+        Bright(), (torch.zeros(2, 3, 8, 8),), dynamic_shapes={"x": {0: batch}}
+    )
+    torch.export.save(program, str(image_model))
+
+    cases = suite_of(synthetic(1, seed=0, n_points=64)).cases[:4]
+    target = ClassifierTarget(model=str(points_model))
+    answers = target.respond_all([Attempt.make(c, target.spec()) for c in cases])
+    for case, answer in zip(cases, answers, strict=True):
+        assert isinstance(answer, Response)
+        predicted, logits = answer_of(answer.text)
+        clean = np.asarray(load(case.metadata["dataset"]).x[case.metadata["index"]])
+        assert logits.shape == (2,) and predicted == int(clean[:, 2].mean() > 0)
+
+    images = np.stack([np.full((8, 8, 3), v, np.uint8) for v in (20, 240, 30, 250)])
+    source = save_npz(
+        Samples(images, np.array([0, 1, 0, 1]), ("dark", "bright")), tmp_path / "i.npz"
+    )
+    loaded = Samples(images, np.array([0, 1, 0, 1]), ("dark", "bright"), source=source)
+    image_cases = suite_of(loaded).cases
+    target = ClassifierTarget(model=str(image_model))
+    answers = target.respond_all([Attempt.make(c, Spec(name="t")) for c in image_cases])
+    got = [answer_of(a.text)[0] for a in answers if isinstance(a, Response)]
+    assert got == [0, 1, 0, 1]

@@ -192,7 +192,10 @@ def _corruption_chains(refs: list[str], severity: str | None) -> list[tuple[Any,
 
 @app.command("scan")
 def scan_command(
-    model: Annotated[Path, typer.Option(help="The classifier under test (.pt or TorchScript).")],
+    model: Annotated[
+        Path,
+        typer.Option(help="The classifier under test (.pt, torch.export .pt2 or TorchScript)."),
+    ],
     baseline: Annotated[
         Path | None, typer.Option(help="A baseline classifier for CE/mCE, scanned alongside.")
     ] = None,

@@ -1,8 +1,9 @@
 """A torch classifier as a scan target: it answers a perception attempt with a label.
 
 :class:`ClassifierTarget` loads a model saved by ``assay perception train`` (an
-:class:`~assay.perception.model.Classifier`) or any TorchScript module mapping a float
-batch ``(B, N, 3)`` or ``(B, 3, H, W)`` to logits ``(B, C)``, rebuilds each attempt's
+:class:`~assay.perception.model.Classifier`), or any ``torch.export`` program or
+TorchScript module mapping a float batch ``(B, N, 3)`` or ``(B, 3, H, W)`` to logits
+``(B, C)``; it rebuilds each attempt's
 input (the sample, with the attack chain's corruptions replayed: see
 :func:`~assay.perception.cases.input_of`), runs white-box attacks when the chain ends
 with one, and answers with JSON::
@@ -59,7 +60,7 @@ def answer_of(text: str) -> tuple[int, NDArray[np.float64]]:
 
 
 class _Scripted:
-    """A TorchScript module behind the ``Classifier.logits`` interface."""
+    """A TorchScript module or exported program behind the ``Classifier.logits`` interface."""
 
     def __init__(self, module: Any) -> None:
         self.module = module
@@ -80,7 +81,7 @@ class _Scripted:
 
 
 def load_any(path: str) -> Any:
-    """A saved :class:`~assay.perception.model.Classifier`, else a TorchScript module."""
+    """An assay ``Classifier``, else a ``torch.export`` program, else a TorchScript module."""
     from assay.perception.model import Classifier
 
     try:
@@ -88,15 +89,19 @@ def load_any(path: str) -> Any:
     except InputError as first:
         import torch
 
-        try:
-            module = torch.jit.load(path, map_location="cpu")  # type: ignore[no-untyped-call]
-        except Exception as exc:
-            raise InputError(
-                f"{path}: neither an assay classifier ({first}) nor TorchScript ({exc})",
-                field="model",
-            ) from exc
-        module.eval()
-        return _Scripted(module)
+        try:  # torch.export.save(...): the current way to ship a model without its code
+            return _Scripted(torch.export.load(path).module())
+        except Exception as exported:
+            try:
+                module = torch.jit.load(path, map_location="cpu")  # type: ignore[no-untyped-call]
+            except Exception as exc:
+                raise InputError(
+                    f"{path}: neither an assay classifier ({first}), a torch.export "
+                    f"program ({exported}) nor TorchScript ({exc})",
+                    field="model",
+                ) from exc
+            module.eval()
+            return _Scripted(module)
 
 
 class ClassifierTarget(Component):
