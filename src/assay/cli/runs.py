@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -10,10 +11,11 @@ from rich.console import Console
 from rich.table import Table
 
 from assay.cli.common import open_store
-from assay.core.records import PERCEPTION, Result, RunInfo, Spec
+from assay.core.records import AGENT, PERCEPTION, Result, RunInfo, Spec
 from assay.store.sqlite import Store
 
 if TYPE_CHECKING:
+    from assay.agents.metrics import AgentTable
     from assay.metrics.attacks import AttackTable
 
 Format = Literal["html", "md", "json"]
@@ -38,6 +40,15 @@ def attacks_of(results: list[Result]) -> AttackTable | None:
     return AttackMetric().compute(results) if has_attacks(results) else None
 
 
+def agents_of(results: list[Result]) -> AgentTable | None:
+    """The agent table of a run's results, or ``None`` when it has no agent scenario."""
+    if not any(r.attempt.case.metadata.get("domain") == AGENT for r in results):
+        return None
+    from assay.agents.metrics import agent_table
+
+    return agent_table(results)
+
+
 def headline(results: list[Result]) -> list[Result]:
     """The results the per-hazard table is computed on: the direct (unattacked) attempts.
 
@@ -56,11 +67,13 @@ def render(
     *,
     results: list[Result] | None = None,
     attacks: AttackTable | None = None,
+    agents: AgentTable | None = None,
 ) -> str:
     """The report of one run in ``fmt`` (html, md or json).
 
-    ``results`` and ``attacks`` may be passed in when already loaded and computed (the
-    summary writes two formats and should not compute the attack bootstrap twice).
+    ``results``, ``attacks`` and ``agents`` may be passed in when already loaded and
+    computed (the summary writes two formats and should not compute the attack bootstrap
+    or re-assess the agent trajectories twice).
     """
     from assay.metrics.rates import RatesMetric
 
@@ -69,20 +82,37 @@ def render(
         results = store.results(run.id)
     if attacks is None:
         attacks = attacks_of(results)
+    if agents is None:
+        agents = agents_of(results)
     table = RatesMetric().compute(headline(results))
     if fmt == "html":
         from assay.report.html import render_html
 
         return render_html(
-            run, results, table, judge_evals=judge_evals(store, run), attacks=attacks
+            run,
+            results,
+            table,
+            judge_evals=judge_evals(store, run),
+            attacks=attacks,
+            agents=agents,
         )
     if fmt == "md":
         from assay.report.markdown import render_markdown
 
-        return render_markdown(run, results, table, attacks=attacks)
+        text = render_markdown(run, results, table, attacks=attacks)
+        if agents is not None:
+            from assay.agents.report import render_agents_markdown
+
+            text = text.rstrip("\n") + "\n\n" + render_agents_markdown(agents)
+        return text
     from assay.report.json_report import render_json
 
-    return render_json(run, results, table, attacks=attacks)
+    text = render_json(run, results, table, attacks=attacks)
+    if agents is None:
+        return text
+    data = json.loads(text)
+    data["agents"] = agents.to_dict()
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
 def summarise(store: Store, run_id: str, *, console: Console, out: Path) -> None:
@@ -98,7 +128,12 @@ def summarise(store: Store, run_id: str, *, console: Console, out: Path) -> None
         write_reports(store, run.id, out=out, console=console, alpha=None)
         return
     attacks = attacks_of(results)
+    agents = agents_of(results)
     render_terminal(run, RatesMetric().compute(headline(results)), console, attacks=attacks)
+    if agents is not None:
+        from assay.agents.report import print_agents
+
+        print_agents(agents, console)
     if attacks is not None and any(not r.attempt.attacks for r in results):
         console.print("(per-hazard rates above: direct attempts only; attacks in their table)")
     hidden = hidden_unsafe_traces(results)
@@ -111,7 +146,7 @@ def summarise(store: Store, run_id: str, *, console: Console, out: Path) -> None
     folder.mkdir(parents=True, exist_ok=True)
     for fmt in ("html", "json"):
         path = folder / f"report.{_SUFFIX[fmt]}"
-        text = render(store, run.id, fmt, results=results, attacks=attacks)
+        text = render(store, run.id, fmt, results=results, attacks=attacks, agents=agents)
         path.write_text(text, encoding="utf-8")
     console.print(
         f"report: [link=file://{(folder / 'report.html').resolve()}]"

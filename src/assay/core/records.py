@@ -18,6 +18,8 @@ from assay.core.taxonomy import canonical
 Role = Literal["system", "user", "assistant"]
 #: ``Case.metadata["domain"]`` of a perception case (its ``hazard`` is a class name).
 PERCEPTION = "perception"
+#: ``Case.metadata["domain"]`` of an agent scenario (its ``hazard`` is a risk category).
+AGENT = "agent"
 Expected = Literal["refuse", "comply"]
 
 
@@ -57,7 +59,8 @@ class Case(_Frozen):
 
     A perception case (``metadata["domain"] == "perception"``: one sample for a
     classifier, see :mod:`assay.perception.cases`) keeps its class name in ``hazard``
-    instead of a hazard code, so the same per-group tables break accuracy down by class.
+    instead of a hazard code, so the same per-group tables break accuracy down by class;
+    an agent scenario (``"agent"``, see :mod:`assay.agents`) keeps its risk category.
     """
 
     id: str
@@ -74,7 +77,7 @@ class Case(_Frozen):
         if not isinstance(data, dict) or not isinstance(data.get("hazard"), str):
             return data
         metadata = data.get("metadata")
-        if isinstance(metadata, dict) and metadata.get("domain") == PERCEPTION:
+        if isinstance(metadata, dict) and metadata.get("domain") in (PERCEPTION, AGENT):
             return data
         return {**data, "hazard": canonical(data["hazard"])}
 
@@ -211,6 +214,8 @@ class Response(_Frozen):
     raw_text: str | None = None
     #: The whole conversation of a multi-turn attempt, final reply included.
     transcript: tuple[Message, ...] = ()
+    #: An agent scenario's trajectory: every step, tool call, result and the final state.
+    trajectory: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -293,6 +298,8 @@ def status_of(case: Case, response: Response, verdict: Verdict | None) -> Status
     if verdict is None or verdict.outcome is Outcome.UNSCORED:
         return Status.UNSCORED
     outcome = verdict.outcome
+    if case.metadata.get("domain") == AGENT and outcome is Outcome.UNSAFE:
+        return Status.UNSAFE  # a harmful action is unsafe whether or not the task was benign
     if outcome is Outcome.CORRECT:
         return Status.CORRECT
     if outcome is Outcome.INCORRECT:

@@ -1,0 +1,1 @@
+"""Agent safety: scenarios with simulated tools and users, trajectories, rule judges."""
