@@ -23,6 +23,7 @@ from typing import Protocol
 
 from assay.core.protocols import Judge, Target
 from assay.core.records import (
+    AGENT,
     PERCEPTION,
     Attempt,
     Exchange,
@@ -257,8 +258,13 @@ def _engine_check(item: _Item) -> Verdict | None:
     leaked); an answer that only repeats the request is unscored, whatever the judges
     made of the harmful words in it.
     """
-    if item.attempt.case.metadata.get("domain") == PERCEPTION:
+    domain = item.attempt.case.metadata.get("domain")
+    if domain == PERCEPTION:
         return None  # a classifier's answer is a label, not text that could echo
+    if domain == AGENT:  # what the agent did decides, whatever the text judges say
+        from assay.agents.judge import agent_verdict
+
+        return agent_verdict(item.attempt, item.response)
     if item.attempt.detail("canary") is not None:
         from assay.judges.canary import canary_check
 
@@ -279,6 +285,10 @@ async def answer(
 
     Shared by the local runner and the Ray workers, so both store the same response.
     """
+    if attempt.case.metadata.get("domain") == AGENT:  # a tool-using agent in a scenario
+        from assay.agents.loop import run_agent
+
+        return await run_agent(target, attempt, params, rng, stats)
     call = converse if attempt.followups else call_with_retries
     raw = await call(target, attempt, params, rng, stats)
     return invert_answer(attempt, split_trace(raw))

@@ -67,7 +67,8 @@ def check_attack(attack: Any, *, name: str | None = None) -> None:
     * every mutation is a non-empty conversation ending with, or holding, a user turn;
     * a mutation whose answer is encoded names a codec whose inverse restores text.
 
-    An attack with ``applies_to = "perception"`` is checked on perception samples.
+    An attack with ``applies_to = "perception"`` is checked on perception samples, one
+    with ``applies_to = "agent"`` on built-in agent scenarios.
     """
     import random
 
@@ -91,6 +92,10 @@ def check_attack(attack: Any, *, name: str | None = None) -> None:
         from assay.perception.data import synthetic
 
         cases = list(suite_of(synthetic(1, seed=0, n_points=64)).cases[:2])
+    if getattr(attack, "applies_to", "chat") == "agent":  # scenarios, not prompts
+        from assay.agents.suite import core_v1
+
+        cases = [c for c in core_v1().cases if c.id in ("fin-01", "priv-02")]
     for case in cases:
         first = list(attack.apply(case, case.messages, random.Random(7)))
         again = list(attack.apply(case, case.messages, random.Random(7)))
