@@ -41,12 +41,16 @@ def attacks_of(results: list[Result]) -> AttackTable | None:
 
 
 def agents_of(results: list[Result]) -> AgentTable | None:
-    """The agent table of a run's results, or ``None`` when it has no agent scenario."""
+    """The agent table of a run's results, or ``None`` when it has no agent scenario.
+
+    Like the per-hazard table it reads the direct attempts (an ``agent_injection`` run's
+    attacked attempts are in the attack table), so its rates do not depend on the attacks.
+    """
     if not any(r.attempt.case.metadata.get("domain") == AGENT for r in results):
         return None
     from assay.agents.metrics import agent_table
 
-    return agent_table(results)
+    return agent_table(headline(results))
 
 
 def headline(results: list[Result]) -> list[Result]:
