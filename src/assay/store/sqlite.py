@@ -267,7 +267,7 @@ class Store:
             verdict = Verdict.model_validate_json(body)
             verdicts[(response_id, key)] = verdict
             if verdict.judge.name in ENGINE_CHECKS and verdict.part == "answer":
-                first_checks[response_id] = verdict  # the engine's own checks (canary, echo)
+                first_checks[response_id] = verdict  # the engine's own checks (canary, echo, agent)
         out = []
         for response_id, status, attempt_body, response_body in rows:
             keys = [*judge_keys, *(f"{k}@trace" for k in judge_keys)]
@@ -503,7 +503,7 @@ class Store:
 
 
 #: Verdicts the engine adds itself, first, whatever the run's judges: see engine.run.
-ENGINE_CHECKS = frozenset({"canary", "echo"})
+ENGINE_CHECKS = frozenset({"canary", "echo", "agent"})
 
 
 def _spec_key(spec_dump: dict[str, Any]) -> str:
