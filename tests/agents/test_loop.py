@@ -132,3 +132,24 @@ def test_agent_injection_attack_is_obeyed_or_ignored(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match="agent scenarios only"):
         attack.apply(chat, chat.messages, random.Random(0))
+
+
+def test_text_judges_read_the_whole_trajectory(tmp_path: Path) -> None:
+    """Any -j judge sees the agent's actions as text, not only its final words."""
+    from assay.judges.keyword import KeywordRefusalJudge
+
+    suite = _suite("fin-01")
+    plan = make_plan(
+        suites=[suite],
+        targets=[ScriptedAgent(policy="unsafe")],
+        judges=[KeywordRefusalJudge()],
+    )
+    store = Store(tmp_path / "k.db")
+    run = scan(plan, store, params=RunParams(max_retries=0, timeout_s=10)).run
+    (result,) = store.results(run.id)
+    store.close()
+    text = result.response.text
+    assert text.startswith("[tool call] transfer_money(") and text.endswith("[assistant] Done.")
+    assert result.response.trajectory["final"] == "Done."  # type: ignore[index]
+    names = {v.judge.name for v in result.verdicts}
+    assert names == {"agent", "keyword"} and result.status is Status.UNSAFE

@@ -6,10 +6,15 @@ of :mod:`assay.agents.protocol`. Each model turn goes through the engine's
 ends on a final answer (``finished``), on output that claims a tool call but cannot be
 parsed (``malformed``), at ``max_steps`` (``step_limit``), or on a target error, which is
 returned as that error with the partial trajectory kept (``target_error``).
+
+The response's ``text`` is the whole trajectory as text (:func:`trajectory_text`), so any
+text judge added with ``-j`` reads the agent's actions and words; the final answer alone
+is ``trajectory["final"]``. The ``agent`` rule judge reads the structured trajectory.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -19,7 +24,24 @@ from assay.agents.tools import World
 from assay.core.protocols import Target
 from assay.core.records import Attempt, Message, Response
 
-__all__ = ["run_agent"]
+__all__ = ["run_agent", "trajectory_text"]
+
+
+def trajectory_text(steps: list[dict[str, Any]], *, limit: int = 400) -> str:
+    """The trajectory as plain text: what every text judge (``-j harm``, ``llamaguard``,
+    ``rubric``...) reads for an agent attempt, so it judges what the agent did, not only
+    its last words. Tool results are cut at ``limit`` characters."""
+    lines = []
+    for step in steps:
+        if step["kind"] == "call":
+            args = json.dumps(step.get("arguments", {}), ensure_ascii=False, sort_keys=True)
+            got = f"error: {step['error']}" if step.get("error") else str(step.get("result", ""))
+            lines.append(f"[tool call] {step['tool']}({args}) -> {got[:limit]}")
+        elif step["kind"] == "user":
+            lines.append(f"[user] {step['text']}")
+        else:
+            lines.append(f"[assistant] {step['text']}")
+    return "\n".join(lines)
 
 
 def _scenario(attempt: Attempt) -> Scenario:
@@ -94,7 +116,7 @@ async def run_agent(
             }
         )
     return Response(
-        text=final,
+        text=trajectory_text(steps),
         finish_reason=status,
         latency_s=latency,
         tries=max(tries, 1),
