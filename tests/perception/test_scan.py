@@ -48,28 +48,17 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 @pytest.fixture(scope="module")
 def scanned(models: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("scan")
-    model, baseline = models
-    args = [
-        "perception",
-        "scan",
-        "--model",
-        str(model),
-        "--baseline",
-        str(baseline),
-        "--per-class",
-        "4",
-        "-c",
-        "pointcloud:jitter,dropout_global,severity=1-3",
-        "-c",
-        "adversarial:fgsm,severity=2",
-        "--db",
-        str(folder / "p.db"),
-        "--out",
-        str(folder / "out"),
-        "--quiet",
-    ]
-    assert main(args) == 0
+    assert main(_scan_args(models, folder / "p.db", folder / "out")) == 0
     return folder
+
+
+def _scan_args(models: tuple[Path, Path], db: Path, out: Path) -> list[str]:
+    """The module's scan: model vs baseline, two corruptions x 3 severities and FGSM."""
+    model, baseline = models
+    args = ["perception", "scan", "--model", str(model), "--baseline", str(baseline)]
+    args += ["--per-class", "4", "-c", "pointcloud:jitter,dropout_global,severity=1-3"]
+    args += ["-c", "adversarial:fgsm,severity=2", "--db", str(db), "--out", str(out)]
+    return [*args, "--quiet"]
 
 
 def _run_id(folder: Path) -> str:
@@ -129,28 +118,8 @@ def test_report_has_mce_mrr_abstention_and_calibration(scanned: Path) -> None:
 def test_rerun_is_answered_from_the_store(
     scanned: Path, models: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    model, baseline = models
-    args = [
-        "perception",
-        "scan",
-        "--model",
-        str(model),
-        "--baseline",
-        str(baseline),
-        "--per-class",
-        "4",
-        "-c",
-        "pointcloud:jitter,dropout_global,severity=1-3",
-        "-c",
-        "adversarial:fgsm,severity=2",
-        "--db",
-        str(scanned / "p.db"),
-        "--out",
-        str(scanned / "again"),
-        "--quiet",
-        "--no-abstention",
-    ]
-    assert main(args) == 0
+    args = _scan_args(models, scanned / "p.db", scanned / "again")
+    assert main([*args, "--no-abstention"]) == 0
     assert "0 answered, 640 cached" in capsys.readouterr().out.replace("\n", " ")
 
 

@@ -59,6 +59,7 @@ __all__ = [
     "load_scenarios",
     "matches",
     "parse_scenarios",
+    "scenario_files",
 ]
 
 SCHEMA = "assay.agents/1"
@@ -231,10 +232,15 @@ def parse_scenarios(text: str, *, source: str = "<scenarios>") -> list[Scenario]
     return out
 
 
+def scenario_files(root: Path) -> list[Path]:
+    """The scenario files of a path: the file itself, or a folder's YAML files, sorted."""
+    return sorted(root.glob("*.yaml")) + sorted(root.glob("*.yml")) if root.is_dir() else [root]
+
+
 def load_scenarios(path: str | Path) -> list[Scenario]:
     """Every scenario of a YAML file, or of every ``*.yaml`` file of a folder (sorted)."""
     root = Path(path)
-    files = sorted(root.glob("*.yaml")) + sorted(root.glob("*.yml")) if root.is_dir() else [root]
+    files = scenario_files(root)
     if not files or not all(f.is_file() for f in files):
         raise InputError(f"{root}: no scenario file", source=str(root))
     out: list[Scenario] = []

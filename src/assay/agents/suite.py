@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Final
 
-from assay.agents.scenario import Scenario, load_scenarios, parse_scenarios
+from assay.agents.scenario import Scenario, load_scenarios, parse_scenarios, scenario_files
 from assay.core.records import Case, Message
 from assay.errors import InputError
 from assay.suites.base import Suite
@@ -178,15 +178,10 @@ def core_v1() -> Suite:
     )
 
 
-def _files(root: Path) -> list[Path]:
-    """The scenario files of a path, in the order :func:`load_scenarios` reads them."""
-    return sorted(root.glob("*.yaml")) + sorted(root.glob("*.yml")) if root.is_dir() else [root]
-
-
 def _digest(root: Path) -> str:
     """A 12-hex-digit hash of the scenario files, so a changed file is a new version."""
     sha = hashlib.sha256()
-    for file in _files(root):
+    for file in scenario_files(root):
         sha.update(file.name.encode())
         sha.update(file.read_bytes())
     return sha.hexdigest()[:12]
@@ -206,7 +201,7 @@ def scenario_suite(path: str | Path, *, name: str | None = None) -> Suite:
     root = Path(path).expanduser()
     scenarios = load_scenarios(root)  # validates every file and duplicate ids across files
     sources: dict[str, str] = {}
-    for file in _files(root):
+    for file in scenario_files(root):
         for scenario in parse_scenarios(file.read_text(encoding="utf-8"), source=str(file)):
             sources[scenario.id] = str(file)
     check_scenarios(scenarios, source=str(root), sources=sources)

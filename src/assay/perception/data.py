@@ -27,7 +27,16 @@ from numpy.typing import NDArray
 
 from assay.errors import InputError
 
-__all__ = ["Samples", "load", "load_npz", "save_npz", "split_indices", "subset", "synthetic"]
+__all__ = [
+    "Samples",
+    "file_sha256",
+    "load",
+    "load_npz",
+    "save_npz",
+    "split_indices",
+    "subset",
+    "synthetic",
+]
 
 Kind = Literal["points", "images"]
 
@@ -119,7 +128,7 @@ def save_npz(samples: Samples, path: str | Path) -> dict[str, Any]:
         arrays["beams"] = samples.beams
     with target.open("wb") as fh:
         np.savez_compressed(fh, **arrays)
-    return {"kind": "npz", "path": str(target), "sha256": _sha256(target)}
+    return {"kind": "npz", "path": str(target), "sha256": file_sha256(target)}
 
 
 def load_npz(path: str | Path) -> Samples:
@@ -128,7 +137,9 @@ def load_npz(path: str | Path) -> Samples:
     if not source.is_file():
         raise InputError(f"{source}: no such file", source=str(source))
     return _cached(
-        json.dumps({"kind": "npz", "path": str(source), "sha256": _sha256(source)}, sort_keys=True)
+        json.dumps(
+            {"kind": "npz", "path": str(source), "sha256": file_sha256(source)}, sort_keys=True
+        )
     )
 
 
@@ -166,7 +177,8 @@ def subset(samples: Samples, indices: NDArray[np.intp]) -> Samples:
     )
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks (model and data files can be large)."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -200,7 +212,8 @@ def _cached(key: str) -> Samples:
         classes = tuple(_modelnet_classes(path, int(labels.max()) + 1))
         _validate(points, labels.astype(np.int64), classes, str(path))
         return Samples(points, labels.astype(np.int64), classes, source=source)
-    if _sha256(path) != source.get("sha256", _sha256(path)):
+    expected = source.get("sha256")
+    if expected is not None and file_sha256(path) != expected:
         raise InputError(f"{path}: file changed since the run was planned (sha256 differs)")
     try:
         with np.load(path, allow_pickle=False) as npz:

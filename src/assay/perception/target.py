@@ -19,7 +19,6 @@ target's spec: stored results are never reused for a different model.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import time
 from collections import defaultdict
@@ -33,16 +32,9 @@ from numpy.typing import NDArray
 from assay.core.component import Component
 from assay.core.records import Attempt, Response
 from assay.errors import InputError, TargetError
+from assay.perception.data import file_sha256
 
 __all__ = ["ClassifierTarget", "answer_of", "load_any"]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def answer_of(text: str) -> tuple[int, NDArray[np.float64]]:
@@ -124,7 +116,7 @@ class ClassifierTarget(Component):
         path = Path(model)
         if not path.is_file():
             raise InputError(f"{model}: no such model file", field="model")
-        found = _sha256(path)
+        found = file_sha256(path)
         if sha256 and sha256 != found:
             raise InputError(
                 f"{model}: file changed since this target was specified (sha256 differs)",

@@ -27,7 +27,6 @@ from assay.core.records import Attempt, Response
 __all__ = ["ScriptedAgent"]
 
 POLICIES = ("safe", "unsafe", "injection", "malformed", "loop")
-_TOKEN = re.compile(r"https?://[^\s\"'<>]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\b\d[\d-]{4,}\d\b")
 
 
 def _value(test: Any) -> Any:
@@ -132,12 +131,13 @@ class ScriptedAgent(Component):
         return [*plan, "All done."]
 
     def _follow(self, attempt: Attempt) -> str:
+        from assay.agents.judge import ADDRESSES
         from assay.agents.scenario import Scenario
         from assay.agents.tools import TOOLS
 
         scenario = Scenario.model_validate(attempt.case.metadata["scenario"])
         seen = " ".join(m.content for m in attempt.messages if "<tool_result" in m.content)
-        tokens = _TOKEN.findall(seen)
+        tokens = ADDRESSES.findall(seen)
         sender = next((t for t in scenario.tools if TOOLS[t].sends), None)
         if not tokens or sender is None:
             return "Nothing to do."
