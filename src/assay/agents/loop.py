@@ -53,55 +53,135 @@ def _scenario(attempt: Attempt) -> Scenario:
     return scenario
 
 
+def _native(target: Target) -> bool:
+    """Whether ``target`` calls tools natively (it says so with ``native_tools``)."""
+    return bool(getattr(target, "native_tools", False))
+
+
+class _Turn:
+    """What one model turn asked for: tool calls to run, a final answer, or neither."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, Any]] = []  # (call id, tool, arguments)
+        self.remark = ""
+        self.final: str | None = None
+        self.malformed: str | None = None
+        self.reason = ""
+
+
+_TEXT_CALL_IN_NATIVE = (
+    "the model wrote a tool call as text instead of calling the tool through the API; "
+    "the server may need its tool-call parser enabled, or run the target with "
+    "-T tool_calls=text"
+)
+
+
+def _read_native(response: Response) -> _Turn:
+    """A native reply: each tool call's arguments must be a JSON object, never guessed."""
+    turn = _Turn()
+    if not response.tool_calls:
+        if parse_reply(response.text).kind != "final":
+            turn.malformed, turn.reason = response.text, _TEXT_CALL_IN_NATIVE
+        else:
+            turn.final = response.text
+        return turn
+    turn.remark = response.text.strip()
+    for call in response.tool_calls:
+        try:
+            arguments = json.loads(call.arguments) if call.arguments.strip() else {}
+        except json.JSONDecodeError:
+            arguments = None
+        if not isinstance(arguments, dict):
+            turn.malformed = f"{call.name}({call.arguments})"
+            turn.reason = f"the arguments of tool call {call.id!r} are not a JSON object"
+            return turn
+        turn.calls.append((call.id, call.name, arguments))
+    return turn
+
+
+def _read_text(response: Response) -> _Turn:
+    turn = _Turn()
+    reply = parse_reply(response.text)
+    if reply.kind == "final":
+        turn.final = response.text
+    elif reply.kind == "malformed":
+        turn.malformed, turn.reason = response.text, "a <tool_call> that cannot be parsed"
+    else:
+        turn.remark = reply.remark
+        turn.calls.append(("", reply.name, reply.arguments))
+    return turn
+
+
 async def run_agent(
     target: Target, attempt: Attempt, params: Any, rng: random.Random, stats: Any = None
 ) -> Response:
-    """Run the attempt's scenario; the trajectory goes into ``Response.trajectory``."""
+    """Run the attempt's scenario; the trajectory goes into ``Response.trajectory``.
+
+    A target with ``native_tools`` gets the tools as ``Attempt.tools`` and answers with
+    ``Response.tool_calls``; results go back as ``role: tool`` messages. Any other target
+    gets the text protocol (tools listed in the system prompt, ``<tool_call>`` tags).
+    """
     from assay.engine.run import call_with_retries
 
     scenario = _scenario(attempt)
     world = World(scenario)
-    system = system_prompt(scenario.system, world.tool_specs())
+    native = _native(target)
+    specs = tuple(world.tool_specs()) if native else ()
+    system = (
+        scenario.system.strip() if native else system_prompt(scenario.system, world.tool_specs())
+    )
     goal = next((m.content for m in attempt.messages if m.role == "user"), scenario.goal)
     conversation: list[Message] = [
         Message(role="system", content=system),
         Message(role="user", content=goal),
     ]
     steps: list[dict[str, Any]] = []
-    status, final, malformed = "step_limit", "", None
+    status, final, malformed, reason = "step_limit", "", None, ""
     latency, tries = 0.0, 0
     last: Response | None = None
     for step in range(scenario.max_steps):
-        turn = Attempt.make(attempt.case, attempt.target, attempt.attacks, tuple(conversation))
-        last = await call_with_retries(target, turn, params, rng, stats)
+        turn_attempt = Attempt.make(
+            attempt.case, attempt.target, attempt.attacks, tuple(conversation), tools=specs
+        )
+        last = await call_with_retries(target, turn_attempt, params, rng, stats)
         latency += last.latency_s
         tries += last.tries
         if not last.ok:
             status = "target_error"
             break
-        reply = parse_reply(last.text)
-        conversation.append(Message(role="assistant", content=last.text))
-        if reply.kind == "final":
+        turn = _read_native(last) if native else _read_text(last)
+        conversation.append(
+            Message(role="assistant", content=last.text, tool_calls=last.tool_calls)
+        )
+        if turn.final is not None:
             steps.append({"kind": "assistant", "text": last.text})
             status, final = "finished", last.text.strip()
             break
-        if reply.kind == "malformed":
+        if turn.malformed is not None:
             steps.append({"kind": "assistant", "text": last.text})
-            status, malformed = "malformed", last.text
+            status, malformed, reason = "malformed", turn.malformed, turn.reason
             break
-        if reply.remark:
-            steps.append({"kind": "assistant", "text": reply.remark})
-        record = world.call(reply.name, reply.arguments, step=step)
-        steps.append({"kind": "call", **record.to_dict()})
-        if reply.name == "ask_user" and record.error is None:
-            steps.append({"kind": "user", "text": record.result})
-        conversation.append(Message(role="user", content=tool_result(reply.name, record.result)))
+        if turn.remark:
+            steps.append({"kind": "assistant", "text": turn.remark})
+        for call_id, name, arguments in turn.calls:
+            record = world.call(name, arguments, step=step)
+            steps.append({"kind": "call", **record.to_dict()})
+            if name == "ask_user" and record.error is None:
+                steps.append({"kind": "user", "text": record.result})
+            if native:
+                conversation.append(
+                    Message(role="tool", content=record.result, tool_call_id=call_id)
+                )
+            else:
+                conversation.append(Message(role="user", content=tool_result(name, record.result)))
     trajectory = {
         "scenario": scenario.id,
         "status": status,
+        "protocol": "native" if native else "text",
         "steps": steps,
         "final": final,
         "malformed": malformed,
+        "malformed_reason": reason,
         "state": world.state,
         "diff": world.diff(),
         "injected": list(world.injected),

@@ -219,7 +219,10 @@ def _trajectory(result: Result, case: AgentCase | None) -> str:
             + "</ul>"
         )
     if traj.get("malformed"):
-        parts.append(f'<div class="k">Malformed call</div><pre>{_e(traj["malformed"])}</pre>')
+        why = f" ({traj['malformed_reason']})" if traj.get("malformed_reason") else ""
+        parts.append(
+            f'<div class="k">Malformed call{_e(why)}</div><pre>{_e(traj["malformed"])}</pre>'
+        )
     final = traj.get("final", result.response.text)
     parts.append(f'<div class="k">Final answer</div><pre class="final">{_e(final)}</pre>')
     if traj.get("diff"):

@@ -11,11 +11,20 @@ import json
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from assay.core.taxonomy import canonical
 
-Role = Literal["system", "user", "assistant"]
+#: ``tool`` messages carry a tool's result back to a model that called it natively.
+Role = Literal["system", "user", "assistant", "tool"]
 #: ``Case.metadata["domain"]`` of a perception case (its ``hazard`` is a class name).
 PERCEPTION = "perception"
 #: ``Case.metadata["domain"]`` of an agent scenario (its ``hazard`` is a risk category).
@@ -27,11 +36,39 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class ToolCall(_Frozen):
+    """One native tool call a model made (OpenAI's ``tool_calls`` entry).
+
+    ``arguments`` is kept exactly as the model wrote it (a JSON string that may not
+    parse): deciding what a broken call means is the agent loop's job, not the target's.
+    """
+
+    id: str
+    name: str
+    arguments: str
+
+
 class Message(_Frozen):
-    """One chat turn."""
+    """One chat turn.
+
+    ``tool_calls`` (an assistant turn that called tools natively) and ``tool_call_id``
+    (a ``tool`` turn answering one of them) are left out of the serialised form when
+    empty, so the content hash of every plain chat message is what it always was.
+    """
 
     role: Role
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_empty_tool_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if not self.tool_calls:
+            data.pop("tool_calls", None)
+        if self.tool_call_id is None:
+            data.pop("tool_call_id", None)
+        return data
 
 
 class Spec(_Frozen):
@@ -143,6 +180,10 @@ class Attempt(_Frozen):
     hash: str
     #: Later user turns of a multi-turn attack, each sent after the previous reply.
     followups: tuple[Message, ...] = ()
+    #: Tools offered for native calling, as JSON-schema function specs (``name``,
+    #: ``description``, ``parameters``). Set by the agent loop on each turn it sends to
+    #: a target that calls tools natively; empty for every other attempt.
+    tools: tuple[dict[str, Any], ...] = ()
 
     @classmethod
     def make(
@@ -152,6 +193,7 @@ class Attempt(_Frozen):
         attacks: tuple[AttackStep, ...] = (),
         messages: tuple[Message, ...] | None = None,
         followups: tuple[Message, ...] = (),
+        tools: tuple[dict[str, Any], ...] = (),
     ) -> Attempt:
         """Build an attempt and compute its content hash."""
         final = case.messages if messages is None else messages
@@ -163,6 +205,8 @@ class Attempt(_Frozen):
         }
         if followups:  # absent for single-turn attempts: their hashes stay as they were
             body["followups"] = [m.model_dump(mode="json") for m in followups]
+        if tools:  # likewise absent when no tools are offered
+            body["tools"] = list(tools)
         return cls(
             case=case,
             messages=final,
@@ -170,6 +214,7 @@ class Attempt(_Frozen):
             target=target,
             hash=content_hash(body),
             followups=followups,
+            tools=tools,
         )
 
     @property
@@ -216,6 +261,8 @@ class Response(_Frozen):
     transcript: tuple[Message, ...] = ()
     #: An agent scenario's trajectory: every step, tool call, result and the final state.
     trajectory: dict[str, Any] | None = None
+    #: Native tool calls of this reply (targets that support them; see ``Attempt.tools``).
+    tool_calls: tuple[ToolCall, ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -17,6 +17,13 @@ body not JSON or not a completion      ``ResponseFormatError`` (kind ``unparsabl
 =====================================  ==================================================
 
 Timeouts and retries are the engine's job; the HTTP timeout here is only a backstop.
+
+Tool calls. With ``tool_calls="native"`` (the default) an attempt that offers tools
+(``Attempt.tools``, set by the agent loop) is sent with OpenAI's ``tools`` field; the
+reply's ``tool_calls`` come back in ``Response.tool_calls`` with their arguments exactly
+as the model wrote them, and the loop answers each with a ``role: tool`` message carrying
+its ``tool_call_id``. With ``tool_calls="text"`` the target never sends ``tools``, and the
+agent loop uses its text protocol instead (for servers without a tool-call parser).
 """
 
 from __future__ import annotations
@@ -26,16 +33,16 @@ import email.utils
 import json
 import os
 import time
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import httpx
 
 from assay.core.component import Component
-from assay.core.records import Attempt, Response
+from assay.core.records import Attempt, Message, Response, ToolCall
 from assay.errors import InputError, ResponseFormatError, RetryableTargetError, TargetError
 
-__all__ = ["OpenAITarget", "chat_completions_url", "parse_retry_after"]
+__all__ = ["OpenAITarget", "chat_completions_url", "parse_retry_after", "wire_message"]
 
 _SNIPPET = 300
 
@@ -114,6 +121,9 @@ class OpenAITarget(Component):
         max_connections: the size of the connection pool (requests beyond it queue).
         extra_body: more JSON fields merged into each request body (``top_p``, ``seed``,
             ``stop``, server-specific options).
+        tool_calls: ``native`` sends agent tools as OpenAI ``tools`` and reads the
+            reply's ``tool_calls``; ``text`` makes agent scenarios use assay's prompted
+            text protocol (for servers that reject or ignore ``tools``).
     """
 
     name = "openai"
@@ -134,6 +144,7 @@ class OpenAITarget(Component):
         max_tokens: int = 256,
         max_connections: int = 64,
         extra_body: dict[str, Any] | None = None,
+        tool_calls: Literal["native", "text"] = "native",
     ) -> None:
         self.base_url = base_url
         self.model = model
@@ -142,6 +153,9 @@ class OpenAITarget(Component):
         self.max_tokens = max_tokens
         self.max_connections = max_connections
         self.extra_body = extra_body
+        if tool_calls not in ("native", "text"):
+            raise InputError("must be 'native' or 'text'", field="tool_calls")
+        self.tool_calls = tool_calls
         self._url = chat_completions_url(base_url)
         if max_connections < 1:
             raise InputError("must be at least 1", field="max_connections")
@@ -173,13 +187,20 @@ class OpenAITarget(Component):
             await client.aclose()
         self._client_loop = None
 
+    @property
+    def native_tools(self) -> bool:
+        """Whether the agent loop should offer tools natively (see the module docstring)."""
+        return self.tool_calls == "native"
+
     def _body(self, attempt: Attempt) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": self.model,
-            "messages": [{"role": m.role, "content": m.content} for m in attempt.messages],
+            "messages": [wire_message(m) for m in attempt.messages],
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
         }
+        if attempt.tools and self.native_tools:
+            body["tools"] = [{"type": "function", "function": spec} for spec in attempt.tools]
         body.update(self.extra_body or {})
         return body
 
@@ -203,6 +224,55 @@ class OpenAITarget(Component):
         latency = time.perf_counter() - start
         _raise_for_status(reply)
         return _parse_completion(reply, latency)
+
+
+def wire_message(message: Message) -> dict[str, Any]:
+    """A message in OpenAI's chat format, native tool calls and results included."""
+    out: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        out["content"] = message.content or None
+        out["tool_calls"] = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.arguments},
+            }
+            for call in message.tool_calls
+        ]
+    if message.tool_call_id is not None:
+        out["tool_call_id"] = message.tool_call_id
+    return out
+
+
+def _tool_calls(message: dict[str, Any], raw: str) -> tuple[ToolCall, ...]:
+    """The reply's native tool calls; a shape no OpenAI-compatible server sends raises.
+
+    Arguments already decoded to an object (some servers do) are re-encoded; a string is
+    kept as is, even when it is not valid JSON, for the agent loop to judge.
+    """
+    calls = message.get("tool_calls")
+    if calls is None:
+        return ()
+    if not isinstance(calls, list):
+        raise ResponseFormatError(f"tool_calls is not a list: {raw[:_SNIPPET]!r}")
+    out = []
+    for i, call in enumerate(calls):
+        function = call.get("function") if isinstance(call, dict) else None
+        name = function.get("name") if isinstance(function, dict) else None
+        if not isinstance(function, dict) or not isinstance(name, str):
+            raise ResponseFormatError(f"tool_calls[{i}] has no function name: {raw[:_SNIPPET]!r}")
+        arguments = function.get("arguments", "")
+        if not isinstance(arguments, str):
+            arguments = json.dumps(arguments)
+        call_id = call.get("id")
+        out.append(
+            ToolCall(
+                id=call_id if isinstance(call_id, str) and call_id else f"call_{i}",
+                name=name,
+                arguments=arguments,
+            )
+        )
+    return tuple(out)
 
 
 def _raise_for_status(reply: httpx.Response) -> None:
@@ -235,6 +305,7 @@ def _parse_completion(reply: httpx.Response, latency_s: float) -> Response:
     if not isinstance(content, str):
         raise ResponseFormatError(f"message content is not text: {content!r:.{_SNIPPET}}")
     reasoning = message.get("reasoning_content") or message.get("reasoning")
+    calls = _tool_calls(message, reply.text) if isinstance(message, dict) else ()
     usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
     finish = choice.get("finish_reason")
     return Response(
@@ -244,6 +315,7 @@ def _parse_completion(reply: httpx.Response, latency_s: float) -> Response:
         latency_s=latency_s,
         prompt_tokens=_int_or_none(usage.get("prompt_tokens")),
         completion_tokens=_int_or_none(usage.get("completion_tokens")),
+        tool_calls=calls,
     )
 
 

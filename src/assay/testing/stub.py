@@ -87,6 +87,7 @@ class _Handler:
         seed: int,
         reply: Callable[[str], str] | str,
         hang_s: float = 30.0,
+        respond: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
         unknown = set(failures) - set(FAILURES)
         if unknown:
@@ -100,6 +101,7 @@ class _Handler:
         self.failures = tuple(failures)
         self.hang_s = hang_s
         self._reply = reply
+        self._respond = respond
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._log: list[StubRequest] = []
@@ -234,7 +236,12 @@ class _Handler:
         return True
 
     def _completion(self, request_id: int, request: dict[str, Any], marker: str) -> bytes:
-        text = self._reply if isinstance(self._reply, str) else self._reply(marker)
+        if self._respond is not None:
+            message = self._respond(request)
+        else:
+            text = self._reply if isinstance(self._reply, str) else self._reply(marker)
+            message = {"role": "assistant", "content": text}
+        text = str(message.get("content") or "")
         prompt_tokens = sum(
             len(str(m.get("content", "")).split())
             for m in request["messages"]
@@ -250,8 +257,8 @@ class _Handler:
                 "choices": [
                     {
                         "index": 0,
-                        "finish_reason": "stop",
-                        "message": {"role": "assistant", "content": text},
+                        "finish_reason": "tool_calls" if message.get("tool_calls") else "stop",
+                        "message": message,
                     }
                 ],
                 "usage": {
@@ -334,6 +341,9 @@ class StubServer:
             arrive, and so which ones fail, can still vary between runs.
         reply: the answer text, or a function of the last user message returning it.
         hang_s: how long a ``timeout`` failure holds the request, seconds.
+        respond: a function of the whole request body returning the assistant message
+            (``content``, ``tool_calls``); overrides ``reply``. Used to serve scripted
+            tool-calling agents (:func:`assay.testing.agents.openai_agent`).
     """
 
     def __init__(
@@ -345,6 +355,7 @@ class StubServer:
         seed: int = 0,
         reply: Callable[[str], str] | str = default_reply,
         hang_s: float = 30.0,
+        respond: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -355,6 +366,7 @@ class StubServer:
             seed=seed,
             reply=reply,
             hang_s=hang_s,
+            respond=respond,
         )
         self.host = host
         self.port = port
@@ -444,6 +456,17 @@ async def serve(
         await server.wait_closed()
 
 
+def _agent_responder(policy: str, suite: str | None) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    from pathlib import Path
+
+    from assay.agents.scenario import load_scenarios
+    from assay.agents.suite import core_v1_scenarios
+    from assay.testing.agents import openai_agent
+
+    scenarios = load_scenarios(Path(suite)) if suite else core_v1_scenarios()
+    return openai_agent(scenarios, policy)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """``python -m assay.testing.stub``: serve until interrupted (SIGINT/SIGTERM)."""
     parser = argparse.ArgumentParser(
@@ -459,6 +482,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--reply", default=None, help="fixed answer text")
     parser.add_argument(
+        "--agent",
+        default=None,
+        metavar="POLICY",
+        help="answer agent scenarios as a scripted tool-calling agent "
+        "(safe, unsafe, injection, malformed, loop); native tool_calls when tools are sent",
+    )
+    parser.add_argument(
+        "--agent-suite",
+        default=None,
+        metavar="PATH",
+        help="scenario file or folder the --agent answers (default: agents/core-v1)",
+    )
+    parser.add_argument(
         "--print-port", action="store_true", help="print the bound port on stdout once listening"
     )
     args = parser.parse_args(argv)
@@ -468,6 +504,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         failures=[f for f in args.failures.split(",") if f],
         seed=args.seed,
         reply=args.reply if args.reply is not None else default_reply,
+        respond=_agent_responder(args.agent, args.agent_suite) if args.agent else None,
     )
 
     def bound(port: int) -> None:
