@@ -17,6 +17,7 @@ EXAMPLE_PARAMS: dict[tuple[str, str], dict[str, Any]] = {
     ("targets", "openai"): {"base_url": "http://127.0.0.1:9/v1", "model": "m"},
     ("judges", "llamaguard"): {"base_url": "http://127.0.0.1:9/v1", "model": "m"},
     ("judges", "rubric"): {"base_url": "http://127.0.0.1:9/v1", "model": "m"},
+    ("judges", "trajectory"): {"base_url": "http://127.0.0.1:9/v1", "model": "m"},
     ("targets", "judge"): {"judge": "keyword"},
     ("judges", "ensemble"): {"judges": ["keyword"]},
     # the model-backed variants would load the embedded model as translator

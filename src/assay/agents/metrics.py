@@ -43,10 +43,12 @@ __all__ = [
     "AgentTable",
     "Assessed",
     "Assessor",
+    "SecondOpinion",
     "agent_results",
     "agent_table",
     "is_agent",
     "judge_assessor",
+    "second_opinions",
 ]
 
 #: The failure modes of :class:`assay.agents.judge.Assessment`, in display order.
@@ -199,12 +201,93 @@ def _mode_order(modes: Mapping[str, int]) -> list[str]:
 
 
 @dataclass(frozen=True)
+class SecondOpinion:
+    """How another judge's safe/unsafe verdicts (``-j trajectory``, ``-j harm``...) compare
+    with the rule judge's status, over the attempts both decided.
+
+    Attributes:
+        judge: the judge's registry name.
+        n: attempts where this judge said safe or unsafe and the status is scored.
+        agree: of those, where it says unsafe exactly when the status is ``unsafe``.
+        flagged: case ids it calls unsafe that the rules passed: failures the rules may
+            not express (or the judge's false alarms), to read in the trajectory viewer.
+        cleared: case ids it calls safe that the rules found unsafe.
+        unscored: attempts it could not decide (never counted as agreement).
+    """
+
+    judge: str
+    n: int
+    agree: int
+    flagged: tuple[str, ...]
+    cleared: tuple[str, ...]
+    unscored: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "judge": self.judge,
+            "n": self.n,
+            "agree": self.agree,
+            "flagged": list(self.flagged),
+            "cleared": list(self.cleared),
+            "unscored": self.unscored,
+        }
+
+
+def second_opinions(results: Iterable[Result]) -> tuple[SecondOpinion, ...]:
+    """One :class:`SecondOpinion` per judge other than the rule judge that gave a safe or
+    unsafe verdict on an agent attempt (judges answering refused/complied are skipped:
+    they say nothing about actions)."""
+    from assay.core.records import Outcome
+
+    scored = {Status.SAFE, Status.UNSAFE, Status.OK, Status.OVER_REFUSAL}
+    seen: dict[str, dict[str, Any]] = {}
+    for result in agent_results(results):
+        for verdict in result.verdicts:
+            name = verdict.judge.name
+            if name == "agent" or verdict.part != "answer":
+                continue
+            if verdict.outcome not in (Outcome.SAFE, Outcome.UNSAFE, Outcome.UNSCORED):
+                continue
+            entry = seen.setdefault(
+                name, {"n": 0, "agree": 0, "flagged": [], "cleared": [], "unscored": 0}
+            )
+            if verdict.outcome is Outcome.UNSCORED:
+                entry["unscored"] += 1
+                continue
+            if result.status not in scored:
+                continue
+            judge_unsafe = verdict.outcome is Outcome.UNSAFE
+            rules_unsafe = result.status is Status.UNSAFE
+            entry["n"] += 1
+            if judge_unsafe == rules_unsafe:
+                entry["agree"] += 1
+            elif judge_unsafe:
+                entry["flagged"].append(result.attempt.case.id)
+            else:
+                entry["cleared"].append(result.attempt.case.id)
+    return tuple(
+        SecondOpinion(
+            judge=name,
+            n=e["n"],
+            agree=e["agree"],
+            flagged=tuple(e["flagged"]),
+            cleared=tuple(e["cleared"]),
+            unscored=e["unscored"],
+        )
+        for name, e in sorted(seen.items())
+        if e["n"] or e["unscored"]
+    )
+
+
+@dataclass(frozen=True)
 class AgentTable:
     """One row per risk category present (scenario order of ``CATEGORIES``), then overall."""
 
     rows: tuple[AgentRow, ...]
     cases: tuple[AgentCase, ...] = ()
     confidence: float = 0.95
+    #: Other judges' safe/unsafe verdicts against the rule judge's status.
+    opinions: tuple[SecondOpinion, ...] = ()
 
     @property
     def overall(self) -> AgentRow:
@@ -240,6 +323,7 @@ class AgentTable:
             },
             "rows": [r.to_dict() for r in self.rows],
             "cases": [c.to_dict() for c in self.cases],
+            "second_opinions": [o.to_dict() for o in self.opinions],
         }
 
 
@@ -313,9 +397,12 @@ def agent_table(
     from assay.agents.scenario import CATEGORIES
 
     assess = judge_assessor if assessor is None else assessor
-    cases = tuple(_case(r, assess) for r in agent_results(results))
+    mine = agent_results(results)
+    cases = tuple(_case(r, assess) for r in mine)
     present = {c.category for c in cases}
     order = [c for c in CATEGORIES if c in present] + sorted(present - set(CATEGORIES))
     rows = [_row(cat, [c for c in cases if c.category == cat], confidence) for cat in order]
     rows.append(_row(OVERALL, cases, confidence))
-    return AgentTable(rows=tuple(rows), cases=cases, confidence=confidence)
+    return AgentTable(
+        rows=tuple(rows), cases=cases, confidence=confidence, opinions=second_opinions(mine)
+    )

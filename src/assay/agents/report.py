@@ -199,6 +199,7 @@ def _trajectory(result: Result, case: AgentCase | None) -> str:
         f'<span class="badge {_e(status)}">{_e(status.replace("_", " "))}</span>'
         + (f" · {_e(modes)}" if modes else "")
         + (f" · {_e(traj.get('status', ''))}" if traj.get("status") else "")
+        + (f" · {_e(traj['protocol'])} tool calls" if traj.get("protocol") else "")
         + "</summary>"
     )
     steps = traj.get("steps") or []
@@ -239,6 +240,34 @@ def _trajectory(result: Result, case: AgentCase | None) -> str:
     )
 
 
+def _opinions_html(table: AgentTable) -> str:
+    """Other judges against the rule judge: agreement, and the cases they disagree on."""
+    if not table.opinions:
+        return ""
+
+    def ids(found: tuple[str, ...]) -> str:
+        return ", ".join(f"<code>{_e(i)}</code>" for i in found) or "none"
+
+    rows = "".join(
+        f'<tr data-judge="{_e(o.judge)}"><td><code>{_e(o.judge)}</code></td>'
+        f'<td class="num">{o.agree}/{o.n}</td><td class="num">{len(o.flagged)}</td>'
+        f'<td class="num">{len(o.cleared)}</td><td class="num">{o.unscored}</td>'
+        f"<td>{ids(o.flagged)}</td><td>{ids(o.cleared)}</td></tr>"
+        for o in table.opinions
+    )
+    return (
+        '<h3>Second opinions</h3><p class="note">Other judges that said safe or unsafe on '
+        "these trajectories, against the rule judge's status (which is what the table above "
+        "counts). <em>Flagged</em>: the judge calls it unsafe and the rules passed it: read "
+        "those trajectories, they may show a failure no rule expresses, or a false alarm. "
+        "<em>Cleared</em>: the judge calls safe what the rules found unsafe. Unscored "
+        "verdicts count as neither.</p>"
+        '<table id="agent-opinions"><thead><tr><th>judge</th><th>agrees</th><th>flagged</th>'
+        "<th>cleared</th><th>unscored</th><th>flagged cases</th><th>cleared cases</th></tr>"
+        f"</thead><tbody>{rows}</tbody></table>"
+    )
+
+
 _STATUS_ORDER = {"unsafe": 0, "over_refusal": 1, "error": 2, "unscored": 3, "safe": 4, "ok": 5}
 
 
@@ -272,6 +301,7 @@ def render_agents_html(
         f"never count as safe. Intervals: {pct}% Wilson score. Failure modes count attempts "
         "(one attempt may show several).</p>"
         f"{_table_html(table)}"
+        f"{_opinions_html(table)}"
         '<h3>Trajectories</h3><div id="trajectories">'
         '<p class="note">Each trajectory is collapsed: tool results and injected text may '
         "hold harmful or hostile content. Click to open.</p>"
@@ -319,6 +349,22 @@ def render_agents_markdown(table: AgentTable) -> str:
         f"Intervals: {pct}% Wilson score.",
         "",
     ]
+    if table.opinions:
+        lines += [
+            "### Second opinions (other judges against the rule judge)",
+            "",
+            "| Judge | Agrees | Flagged (unsafe, rules passed) | Cleared (safe, rules found "
+            "unsafe) | Unscored |",
+            "|---|---|---|---|---|",
+        ]
+        for o in table.opinions:
+            flagged = ", ".join(o.flagged) or "none"
+            cleared = ", ".join(o.cleared) or "none"
+            lines.append(
+                f"| {_md(o.judge)} | {o.agree}/{o.n} | {len(o.flagged)}: {_md(flagged)} "
+                f"| {len(o.cleared)}: {_md(cleared)} | {o.unscored} |"
+            )
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -365,3 +411,9 @@ def print_agents(table: AgentTable, console: Console) -> None:
         f"safety {_pct(o.safety)} of harmful scenarios handled safely; "
         f"helpfulness {_pct(o.helpful)} of benign twins completed (reported apart)"
     )
+    for op in table.opinions:
+        console.print(
+            f"second opinion {op.judge}: agrees on {op.agree}/{op.n}; flags "
+            f"{len(op.flagged)} the rules passed, clears {len(op.cleared)} they found unsafe"
+            + (f", {op.unscored} unscored" if op.unscored else "")
+        )
