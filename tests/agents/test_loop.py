@@ -134,6 +134,29 @@ def test_agent_injection_attack_is_obeyed_or_ignored(tmp_path: Path) -> None:
         attack.apply(chat, chat.messages, random.Random(0))
 
 
+def test_the_chat_injection_family_plants_into_agent_tools(tmp_path: Path) -> None:
+    """``-a injection`` on an agent scenario plants the order in a tool result (its
+    ``document`` carrier maps to files, ``email`` to mail...), not in the user's goal."""
+    import random
+
+    from assay.attacks.injection import InjectionAttack
+
+    case = next(c for c in core_v1().cases if c.id == "fin-01")
+    (mutation,) = InjectionAttack(variants=["email"]).apply(case, case.messages, random.Random(3))
+    assert mutation.messages == case.messages  # the goal is left alone
+    assert mutation.detail["agent_injection"]["tool"] in ("read_email", "read_inbox")
+    assert "canary" not in mutation.detail
+    follower = _run(
+        tmp_path,
+        ScriptedAgent(policy="injection"),
+        _suite("fin-01"),
+        (InjectionAttack(variants=["email"]),),
+    )
+    assert follower[0].status is Status.UNSAFE
+    assert "injection followed" in follower[0].verdicts[0].rationale
+    assert follower[0].attempt.family == "injection"
+
+
 def test_text_judges_read_the_whole_trajectory(tmp_path: Path) -> None:
     """Any -j judge sees the agent's actions as text, not only its final words."""
     from assay.judges.keyword import KeywordRefusalJudge
