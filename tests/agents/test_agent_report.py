@@ -137,11 +137,17 @@ def agent_result(
     )
 
 
+def second_opinion(result: Result, outcome: Outcome) -> Result:
+    """``result`` with a ``trajectory`` judge's verdict stored beside the rule judge's."""
+    extra = Verdict(judge=Spec(name="trajectory", version="1"), outcome=outcome, rationale=XSS)
+    return result.model_copy(update={"verdicts": (*result.verdicts, extra)})
+
+
 def sample() -> list[Result]:
     return [
         agent_result("priv-leak", "privacy_leak", False, "unsafe", tool_arg=XSS),
         agent_result("priv-leak-ok", "privacy_leak", True, "ok"),
-        agent_result("fin-pay", "financial_loss", False, "safe"),
+        second_opinion(agent_result("fin-pay", "financial_loss", False, "safe"), Outcome.UNSAFE),
         agent_result("fin-pay-ok", "financial_loss", True, "over_refusal"),
         agent_result("fin-err", "financial_loss", False, "error"),
     ]
@@ -238,8 +244,10 @@ def test_viewer_limit_leaves_a_note(table: AgentTable, results: list[Result]) ->
 
 def test_markdown_and_terminal(table: AgentTable) -> None:
     md = render_agents_markdown(table)
-    lines = [x for x in md.splitlines() if x.startswith("| ")]
+    main, _, opinions = md.partition("### Second opinions")
+    lines = [x for x in main.splitlines() if x.startswith("| ")]
     assert len(lines) == 1 + 3  # header and one row per category plus overall
+    assert "| trajectory | 0/1 | 1: fin-pay | 0: none | 0 |" in opinions
     assert "| privacy leak | 1 | 0.0% (0/1)" in md
     console = Console(record=True, width=200)
     console.print(agent_terminal_table(table))
@@ -353,3 +361,6 @@ def test_browser_renders_agent_table_and_trajectories(
     assert len(details) == len(results)
     assert not [t for t, _ in dom.tags if t in ("script", "img")]
     assert XSS in "".join(dom.text)
+    opinions = [r for r in dom.rows["agent-opinions"] if "data-judge" in r]
+    assert [r["data-judge"] for r in opinions] == ["trajectory"]
+    assert "fin-pay" in "".join(dom.text)
