@@ -128,7 +128,10 @@ class Injection(_Model):
 class SimulatedUser(_Model):
     """The user the agent can ask (``ask_user``): scripted replies, in order.
 
-    When the replies run out the user answers ``default``.
+    When the replies run out the user answers ``default``. ``persona`` describes the user
+    for a model that plays them: under ``-a agent_user`` a simulator model answers every
+    ``ask_user`` in that persona (and can reply to the agent's final answer); without the
+    attack the scripted replies are used and ``persona`` is documentation.
     """
 
     replies: tuple[str, ...] = ()

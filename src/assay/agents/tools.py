@@ -397,8 +397,14 @@ class World:
         found += [text for name, text in self.extra_injections if name == tool]
         return found
 
-    def call(self, tool: str, arguments: Any, *, step: int) -> CallRecord:
-        """Run one call; a model's mistake becomes an error result, never an exception."""
+    def call(
+        self, tool: str, arguments: Any, *, step: int, user_reply: str | None = None
+    ) -> CallRecord:
+        """Run one call; a model's mistake becomes an error result, never an exception.
+
+        ``user_reply`` answers an ``ask_user`` call instead of the scripted replies (the
+        loop passes what a simulated user said).
+        """
         args = dict(arguments) if isinstance(arguments, dict) else {}
         record: CallRecord
         if tool not in TOOLS:
@@ -424,7 +430,10 @@ class World:
                 fault if fault == "timeout" else "tool_error",
             )
         elif tool == "ask_user":
-            reply = self._replies.pop(0) if self._replies else self.scenario.user.default
+            if user_reply is not None:
+                reply = user_reply
+            else:
+                reply = self._replies.pop(0) if self._replies else self.scenario.user.default
             record = CallRecord(step, tool, args, json.dumps({"answer": reply}))
         else:
             try:
