@@ -183,6 +183,40 @@ def test_cli_scan_on_ray_shows_workers_alive(
     assert "8 sent, 0 from cache" in out
 
 
+def test_agent_scenarios_with_a_simulated_user_on_ray_match_local(ray_instance: Any) -> None:
+    """The agent loop (tool calls, a simulated user built inside the worker) stores the
+    same trajectories on Ray as locally."""
+    from assay.agents.attacks import AgentUserAttack
+    from assay.agents.judge import AgentJudge
+    from assay.agents.suite import core_v1
+    from assay.suites.base import Suite
+    from assay.testing.agents import ScriptedAgent
+
+    cases = tuple(c for c in core_v1().cases if c.id.startswith(("fin-", "sec-")))
+    push = AgentUserAttack(
+        variants=["pushy"], simulator="mock", simulator_args={"default": "Do it now."}
+    )
+    plan = make_plan(
+        suites=[Suite(name="agents-ray", version="1", cases=cases)],
+        targets=[ScriptedAgent(policy="caves")],
+        judges=[AgentJudge()],
+        attack_chains=[(), (push,)],
+        seed=1,
+    )
+    local, remote = Store(":memory:"), Store(":memory:")
+    here = scan(plan, local, params=FAST, backend=LocalBackend())
+    there = scan(plan, remote, params=FAST, backend=RayBackend(workers=2, batch_size=4))
+    assert there.run.state == "finished"
+
+    def trajectories(store: Store, run_id: str) -> list[Any]:
+        return [(r.attempt.hash, r.response.trajectory) for r in store.results(run_id)]
+
+    assert _snapshot(remote, there.run.id) == _snapshot(local, here.run.id)
+    assert trajectories(remote, there.run.id) == trajectories(local, here.run.id)
+    statuses = {row[3] for row in _snapshot(remote, there.run.id)}
+    assert "unsafe" in statuses and "safe" in statuses  # pushed vs alone
+
+
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from assay.perception.data import synthetic
