@@ -37,11 +37,9 @@ from assay.core.records import AGENT, Exchange, Outcome, Spec, Verdict
 from assay.errors import InputError
 from assay.judges.chat_client import (
     EndpointJudge,
-    JudgeCallError,
     JudgeClient,
     completions_url,
     gather_bounded,
-    message_text,
     precheck,
 )
 
@@ -206,16 +204,15 @@ class TrajectoryJudge(EndpointJudge, Component):
         prompt = self.prompt(exchange)
         if prompt is None:
             return Verdict.unscored(spec, "not an agent trajectory")
-        body = {
-            "model": self.model,
-            "messages": [{"role": "user", "content": prompt}],
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
-        }
-        try:
-            text = message_text(await self._http().post(self._http().chat_url, body))
-        except JudgeCallError as exc:
-            return Verdict.unscored(spec, f"judge call failed: {exc.reason}")
+        text = await self.chat(
+            spec,
+            model=self.model,
+            messages=[{"role": "user", "content": prompt}],
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+        )
+        if isinstance(text, Verdict):
+            return text
         return verdict_from_text(spec, text)
 
 

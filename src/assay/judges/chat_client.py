@@ -260,3 +260,24 @@ class EndpointJudge:
         """Close the connection pool."""
         if self._client is not None:
             await self._client.aclose()
+
+    async def chat(
+        self,
+        spec: Spec,
+        *,
+        model: str,
+        messages: list[dict[str, str]],
+        temperature: float,
+        max_tokens: int,
+    ) -> str | Verdict:
+        """One chat call: the answer text, or an unscored verdict saying why there is none."""
+        body = {
+            "model": model,
+            "messages": messages,
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+        }
+        try:
+            return message_text(await self._http().post(self._http().chat_url, body))
+        except JudgeCallError as exc:
+            return Verdict.unscored(spec, f"judge call failed: {exc.reason}")

@@ -38,11 +38,9 @@ from assay.core.records import Exchange, Outcome, Spec, Verdict
 from assay.errors import InputError
 from assay.judges.chat_client import (
     EndpointJudge,
-    JudgeCallError,
     JudgeClient,
     completions_url,
     gather_bounded,
-    message_text,
     precheck,
 )
 
@@ -219,16 +217,15 @@ class RubricJudge(EndpointJudge, Component):
         early = precheck(spec, exchange)
         if early is not None:
             return early
-        body = {
-            "model": self.model,
-            "messages": self.messages(exchange),
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
-        }
-        try:
-            text = message_text(await self._http().post(self._http().chat_url, body))
-        except JudgeCallError as exc:
-            return Verdict.unscored(spec, f"judge call failed: {exc.reason}")
+        text = await self.chat(
+            spec,
+            model=self.model,
+            messages=self.messages(exchange),
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+        )
+        if isinstance(text, Verdict):
+            return text
         return verdict_from_text(spec, text)
 
 
