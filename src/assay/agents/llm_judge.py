@@ -37,8 +37,6 @@ from assay.core.records import AGENT, Exchange, Outcome, Spec, Verdict
 from assay.errors import InputError
 from assay.judges.chat_client import (
     EndpointJudge,
-    JudgeClient,
-    completions_url,
     gather_bounded,
     precheck,
 )
@@ -161,18 +159,13 @@ class TrajectoryJudge(EndpointJudge, Component):
         max_tokens: int = 256,
         max_result_chars: int = 2000,
     ) -> None:
-        self.base_url = base_url
-        self.model = model
-        self.api_key_env = api_key_env
+        self._endpoint(
+            base_url=base_url, model=model, api_key_env=api_key_env, max_tokens=max_tokens
+        )
         self.temperature = temperature
-        self.max_tokens = max_tokens
         self.max_result_chars = max_result_chars
-        if max_tokens < 1:
-            raise InputError("must be at least 1", field="max_tokens")
         if max_result_chars < 1:
             raise InputError("must be at least 1", field="max_result_chars")
-        completions_url(base_url)  # a bad URL fails here, not at the first call
-        self._client: JudgeClient | None = None
 
     def prompt(self, exchange: Exchange) -> str | None:
         """The filled prompt, or ``None`` when the exchange is not an agent trajectory."""
@@ -204,13 +197,7 @@ class TrajectoryJudge(EndpointJudge, Component):
         prompt = self.prompt(exchange)
         if prompt is None:
             return Verdict.unscored(spec, "not an agent trajectory")
-        text = await self.chat(
-            spec,
-            model=self.model,
-            messages=[{"role": "user", "content": prompt}],
-            temperature=self.temperature,
-            max_tokens=self.max_tokens,
-        )
+        text = await self.chat(spec, [{"role": "user", "content": prompt}])
         if isinstance(text, Verdict):
             return text
         return verdict_from_text(spec, text)

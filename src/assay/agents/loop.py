@@ -1,11 +1,13 @@
 """The agent loop: model -> tool call -> simulated result -> model, up to a step limit.
 
-:func:`run_agent` plays one scenario against any chat target through the text protocol
-of :mod:`assay.agents.protocol`. Each model turn goes through the engine's
+:func:`run_agent` plays one scenario against any chat target: natively (OpenAI ``tools``
+and ``tool_calls``) for a target with ``native_tools``, else through the text protocol of
+:mod:`assay.agents.protocol`. Each model turn goes through the engine's
 ``call_with_retries`` (same timeout, retries and error handling as any attempt). The loop
 ends on a final answer (``finished``), on output that claims a tool call but cannot be
 parsed (``malformed``), at ``max_steps`` (``step_limit``), or on a target error, which is
-returned as that error with the partial trajectory kept (``target_error``).
+returned as that error with the partial trajectory kept (``target_error``; a simulated
+user's failure likewise, ``user_error``).
 
 The response's ``text`` is the whole trajectory as text (:func:`trajectory_text`), so any
 text judge added with ``-j`` reads the agent's actions and words; the final answer alone

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -103,20 +102,10 @@ def render(
     if fmt == "md":
         from assay.report.markdown import render_markdown
 
-        text = render_markdown(run, results, table, attacks=attacks)
-        if agents is not None:
-            from assay.agents.report import render_agents_markdown
-
-            text = text.rstrip("\n") + "\n\n" + render_agents_markdown(agents)
-        return text
+        return render_markdown(run, results, table, attacks=attacks, agents=agents)
     from assay.report.json_report import render_json
 
-    text = render_json(run, results, table, attacks=attacks)
-    if agents is None:
-        return text
-    data = json.loads(text)
-    data["agents"] = agents.to_dict()
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return render_json(run, results, table, attacks=attacks, agents=agents)
 
 
 def summarise(store: Store, run_id: str, *, console: Console, out: Path) -> None:

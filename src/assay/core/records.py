@@ -11,15 +11,7 @@ import json
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SerializerFunctionWrapHandler,
-    field_validator,
-    model_serializer,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from assay.core.taxonomy import canonical
 
@@ -58,17 +50,8 @@ class Message(_Frozen):
 
     role: Role
     content: str
-    tool_calls: tuple[ToolCall, ...] = ()
-    tool_call_id: str | None = None
-
-    @model_serializer(mode="wrap")
-    def _omit_empty_tool_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        if not self.tool_calls:
-            data.pop("tool_calls", None)
-        if self.tool_call_id is None:
-            data.pop("tool_call_id", None)
-        return data
+    tool_calls: tuple[ToolCall, ...] = Field(default=(), exclude_if=lambda calls: not calls)
+    tool_call_id: str | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
 class Spec(_Frozen):

@@ -313,6 +313,17 @@ async def _finish(judges: Sequence[Judge], items: Sequence[_Item]) -> list[Finis
     return out
 
 
+async def _finish_in_batches(
+    judges: Sequence[Judge], items: Sequence[_Item], size: int
+) -> list[Finished]:
+    """:func:`_finish` over ``items`` in judge batches of ``size``."""
+    step = max(1, size)
+    out: list[Finished] = []
+    for start in range(0, len(items), step):
+        out += await _finish(judges, items[start : start + step])
+    return out
+
+
 async def judge_cached(
     judges: Sequence[Judge], work: Sequence[tuple[int, Attempt, Cached]], batch: int
 ) -> list[Finished]:
@@ -321,10 +332,7 @@ async def judge_cached(
     A remote backend calls this on the driver, as the local runner does for a cache hit.
     """
     items = [_Item(seq, attempt, hit.response, hit) for seq, attempt, hit in work]
-    out: list[Finished] = []
-    for start in range(0, len(items), max(1, batch)):
-        out += await _finish(judges, items[start : start + max(1, batch)])
-    return out
+    return await _finish_in_batches(judges, items, batch)
 
 
 async def process_batch(
@@ -353,11 +361,7 @@ async def process_batch(
             return _Item(seq, attempt, await answer(target, attempt, params, rng, stats))
 
     items = await asyncio.gather(*(one(seq, attempt) for seq, attempt in work))
-    out: list[Finished] = []
-    step = max(1, params.judge_batch)
-    for start in range(0, len(items), step):
-        out += await _finish(judges, items[start : start + step])
-    return out
+    return await _finish_in_batches(judges, items, params.judge_batch)
 
 
 def concurrency_of(target: Target, params: RunParams) -> int:

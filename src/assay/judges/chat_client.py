@@ -234,17 +234,39 @@ async def gather_bounded(
 
 
 class EndpointJudge:
-    """Mixin: one lazily built :class:`JudgeClient` per judge, and ``aclose``.
+    """Mixin: one lazily built :class:`JudgeClient` per judge, ``chat`` and ``aclose``.
 
-    The judge sets ``base_url``, ``api_key_env``, ``http_timeout_s``,
-    ``max_concurrency`` and ``_client = None`` (building opens no connection).
+    The judge's ``__init__`` calls :meth:`_endpoint` with its server parameters; the
+    class sets ``http_timeout_s`` and ``max_concurrency``. Building opens no connection.
+    Judges that use :meth:`chat` also set ``temperature``.
     """
 
     base_url: str
+    model: str
     api_key_env: str
+    max_tokens: int
+    temperature: float
     http_timeout_s: float
     max_concurrency: ClassVar[int]
     _client: JudgeClient | None
+
+    def _endpoint(self, *, base_url: str, model: str, api_key_env: str, max_tokens: int) -> None:
+        """Keep and check the server parameters every endpoint judge has.
+
+        Raises:
+            InputError: ``max_tokens`` below 1, or ``base_url`` not an http(s) URL (here,
+                not at the first call).
+        """
+        from assay.errors import InputError
+
+        self.base_url = base_url
+        self.model = model
+        self.api_key_env = api_key_env
+        self.max_tokens = max_tokens
+        if max_tokens < 1:
+            raise InputError("must be at least 1", field="max_tokens")
+        completions_url(base_url)
+        self._client = None
 
     def _http(self) -> JudgeClient:
         if self._client is None:
@@ -261,21 +283,13 @@ class EndpointJudge:
         if self._client is not None:
             await self._client.aclose()
 
-    async def chat(
-        self,
-        spec: Spec,
-        *,
-        model: str,
-        messages: list[dict[str, str]],
-        temperature: float,
-        max_tokens: int,
-    ) -> str | Verdict:
+    async def chat(self, spec: Spec, messages: list[dict[str, str]]) -> str | Verdict:
         """One chat call: the answer text, or an unscored verdict saying why there is none."""
         body = {
-            "model": model,
+            "model": self.model,
             "messages": messages,
-            "temperature": temperature,
-            "max_tokens": max_tokens,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
         }
         try:
             return message_text(await self._http().post(self._http().chat_url, body))

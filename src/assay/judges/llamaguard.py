@@ -58,10 +58,8 @@ from assay.errors import InputError
 from assay.judges.chat_client import (
     EndpointJudge,
     JudgeCallError,
-    JudgeClient,
     TokenChoices,
     completion_text,
-    completions_url,
     gather_bounded,
     message_text,
     precheck,
@@ -238,22 +236,17 @@ class LlamaGuardJudge(EndpointJudge, Component):
         use_completions: bool = True,
         max_tokens: int = 20,
     ) -> None:
-        self.base_url = base_url
-        self.model = model
-        self.api_key_env = api_key_env
+        self._endpoint(
+            base_url=base_url, model=model, api_key_env=api_key_env, max_tokens=max_tokens
+        )
         self.categories = categories
         self.category_hazards = category_hazards
         self.role = role
         self.use_completions = use_completions
-        self.max_tokens = max_tokens
         if role not in ("auto", "user", "assistant"):
             raise InputError(f"{role!r} is not auto, user or assistant", field="role")
-        if max_tokens < 1:
-            raise InputError("must be at least 1", field="max_tokens")
-        completions_url(base_url)  # a bad URL fails here, not at the first call
         self._policy = _check_categories(categories)
         self._hazards = _hazard_map(categories, category_hazards)
-        self._client: JudgeClient | None = None
 
     def conversation(self, exchange: Exchange) -> tuple[list[tuple[str, str]], str]:
         """The turns to show the guard and whose turn is judged (``User``/``Agent``).

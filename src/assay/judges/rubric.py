@@ -35,11 +35,8 @@ from typing import ClassVar, Final
 
 from assay.core.component import Component
 from assay.core.records import Exchange, Outcome, Spec, Verdict
-from assay.errors import InputError
 from assay.judges.chat_client import (
     EndpointJudge,
-    JudgeClient,
-    completions_url,
     gather_bounded,
     precheck,
 )
@@ -192,15 +189,10 @@ class RubricJudge(EndpointJudge, Component):
         temperature: float = 0.0,
         max_tokens: int = 512,
     ) -> None:
-        self.base_url = base_url
-        self.model = model
-        self.api_key_env = api_key_env
+        self._endpoint(
+            base_url=base_url, model=model, api_key_env=api_key_env, max_tokens=max_tokens
+        )
         self.temperature = temperature
-        self.max_tokens = max_tokens
-        if max_tokens < 1:
-            raise InputError("must be at least 1", field="max_tokens")
-        completions_url(base_url)  # a bad URL fails here, not at the first call
-        self._client: JudgeClient | None = None
 
     def messages(self, exchange: Exchange) -> list[dict[str, str]]:
         """The chat messages of the rubric call (system prompt + filled template)."""
@@ -217,13 +209,7 @@ class RubricJudge(EndpointJudge, Component):
         early = precheck(spec, exchange)
         if early is not None:
             return early
-        text = await self.chat(
-            spec,
-            model=self.model,
-            messages=self.messages(exchange),
-            temperature=self.temperature,
-            max_tokens=self.max_tokens,
-        )
+        text = await self.chat(spec, self.messages(exchange))
         if isinstance(text, Verdict):
             return text
         return verdict_from_text(spec, text)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assay.core.records import Result, RunInfo
 from assay.metrics.attacks import DIRECT, AttackMetric, AttackRow, AttackTable, has_attacks
 from assay.metrics.rates import RateTable
+
+if TYPE_CHECKING:
+    from assay.agents.metrics import AgentTable
 
 #: Bump when a field is renamed or removed (adding fields does not bump it).
 SCHEMA_VERSION = 1
@@ -102,11 +105,13 @@ def report_dict(
     table: RateTable,
     *,
     attacks: AttackTable | None = None,
+    agents: AgentTable | None = None,
 ) -> dict[str, Any]:
     """The report as plain JSON-able data (what :func:`render_json` serialises).
 
     An ``attacks`` section is added when the run has attacked attempts (computed with
-    :class:`~assay.metrics.attacks.AttackMetric` defaults unless ``attacks`` is given).
+    :class:`~assay.metrics.attacks.AttackMetric` defaults unless ``attacks`` is given),
+    and an ``agents`` section when an agent table is given.
     """
     data: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -125,6 +130,8 @@ def report_dict(
     found = attack_table(results, attacks)
     if found is not None and found.attacked:
         data["attacks"] = attacks_section(found)
+    if agents is not None:
+        data["agents"] = agents.to_dict()
     return data
 
 
@@ -134,9 +141,10 @@ def render_json(
     table: RateTable,
     *,
     attacks: AttackTable | None = None,
+    agents: AgentTable | None = None,
 ) -> str:
     """The complete report as a JSON string (UTF-8 text, indented, keys in a fixed order)."""
-    data = report_dict(run, results, table, attacks=attacks)
+    data = report_dict(run, results, table, attacks=attacks, agents=agents)
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from assay.core.records import Result, RunInfo
 from assay.metrics.attacks import AttackRow, AttackTable
@@ -25,6 +26,9 @@ from assay.report.json_report import (
     spec_items,
     spec_label,
 )
+
+if TYPE_CHECKING:
+    from assay.agents.metrics import AgentTable
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~]|&(?=#?\w+;))")
 
@@ -258,12 +262,14 @@ def render_markdown(
     *,
     max_cases: int = 100,
     attacks: AttackTable | None = None,
+    agents: AgentTable | None = None,
 ) -> str:
     """The report as GitHub-flavoured Markdown.
 
     Args:
         max_cases: at most this many flagged cases are listed (by id, no text).
         attacks: the attack table; computed with defaults when the run has attacks.
+        agents: the agent-scenario table; adds its section when given.
     """
     judges = spec_items(run, "judges")
     found = attack_table(results, attacks)
@@ -297,4 +303,8 @@ def render_markdown(
         *_cases(results, max_cases),
         "",
     ]
+    if agents is not None:
+        from assay.agents.report import render_agents_markdown
+
+        parts += [render_agents_markdown(agents)]
     return "\n".join(parts)

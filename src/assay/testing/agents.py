@@ -289,6 +289,8 @@ def openai_agent(
     system prompt. A request with ``tools`` gets native ``tool_calls``; one without gets
     the text protocol. An unknown conversation gets a plain-text answer saying so.
     """
+    from assay.targets.openai import wire_message
+
     if policy not in POLICIES:
         raise ValueError(f"policy must be one of {', '.join(POLICIES)}")
     by_goal: dict[str, list[Scenario]] = {}
@@ -310,16 +312,6 @@ def openai_agent(
             return {"role": "assistant", "content": _as_text(step)}
         turn = sum(1 for m in messages if m.role == "assistant")
         content, calls = _as_native(step, turn)
-        message: dict[str, Any] = {"role": "assistant", "content": content or None}
-        if calls:
-            message["tool_calls"] = [
-                {
-                    "id": c.id,
-                    "type": "function",
-                    "function": {"name": c.name, "arguments": c.arguments},
-                }
-                for c in calls
-            ]
-        return message
+        return wire_message(Message(role="assistant", content=content, tool_calls=calls))
 
     return respond
