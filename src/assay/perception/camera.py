@@ -79,6 +79,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from assay.errors import InputError
+from assay.perception.checks import check_kind, check_rng, check_severity
 
 __all__ = [
     "KINDS",
@@ -155,17 +156,9 @@ def corrupt_image(
             not in 1..5, or ``rng`` not a Generator.
     """
     arr, dtype = _validate_image(image)
-    if kind not in _FUNCS:
-        raise InputError(
-            f"unknown corruption {kind!r}; known kinds: {', '.join(KINDS)}", field="kind"
-        )
-    if isinstance(severity, bool) or not isinstance(severity, int | np.integer):
-        raise InputError(f"severity must be an integer 1..5, got {severity!r}", field="severity")
-    if int(severity) not in SEVERITIES:
-        raise InputError(f"severity must be in 1..5, got {severity}", field="severity")
-    if not isinstance(rng, np.random.Generator):
-        raise InputError("rng must be a numpy.random.Generator", field="rng")
-    out = np.clip(_FUNCS[kind](arr, PARAMS[kind][int(severity) - 1], rng), 0.0, 1.0)
+    kind = check_kind(kind, KINDS)
+    level = check_severity(severity, SEVERITIES)
+    out = np.clip(_FUNCS[kind](arr, PARAMS[kind][level - 1], check_rng(rng)), 0.0, 1.0)
     if dtype == np.uint8:
         return np.rint(out * 255.0).astype(np.uint8)
     return out.astype(dtype)

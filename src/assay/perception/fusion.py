@@ -40,6 +40,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from assay.errors import InputError
+from assay.perception.checks import check_rng, check_severity
 
 __all__ = [
     "KINDS",
@@ -92,9 +93,8 @@ def misalign(
         The misaligned 4 x 4 extrinsic, or the delayed frames (see :func:`delay_frames`).
     """
     if kind == "temporal":
-        _check_severity(severity)
-        if not isinstance(rng, np.random.Generator):
-            raise InputError("rng must be a numpy.random.Generator", field="rng")
+        check_severity(severity, SEVERITIES)
+        check_rng(rng)
         if not isinstance(data, Sequence | np.ndarray):
             raise InputError("temporal misalignment needs a sequence of frames", field="data")
         return delay_frames(data, severity)
@@ -133,9 +133,8 @@ def misalign_extrinsic(
             "known: rotation, translation, spatial",
             field="kind",
         )
-    _check_severity(severity)
-    if not isinstance(rng, np.random.Generator):
-        raise InputError("rng must be a numpy.random.Generator", field="rng")
+    check_severity(severity, SEVERITIES)
+    check_rng(rng)
     if axis is not None and axis not in _AXES:
         raise InputError(f"axis must be 'x', 'y', 'z' or None, got {axis!r}", field="axis")
     sev = int(severity) - 1
@@ -171,7 +170,7 @@ def delay_frames(
     Raises:
         InputError: empty ``frames`` or ``severity`` not in 1..5.
     """
-    _check_severity(severity)
+    check_severity(severity, SEVERITIES)
     n = len(frames)
     if n == 0:
         raise InputError("the sequence has no frames", field="frames")
@@ -251,13 +250,6 @@ def reprojection_shift(
 
 
 # ---------------------------------------------------------------------------- helpers
-
-
-def _check_severity(severity: object) -> None:
-    if isinstance(severity, bool) or not isinstance(severity, int | np.integer):
-        raise InputError(f"severity must be an integer 1..5, got {severity!r}", field="severity")
-    if int(severity) not in SEVERITIES:
-        raise InputError(f"severity must be in 1..5, got {severity}", field="severity")
 
 
 def _validate_points(points: object) -> Array:

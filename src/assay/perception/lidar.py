@@ -56,6 +56,7 @@ from numpy.typing import NDArray
 
 from assay.errors import InputError
 from assay.perception import weather
+from assay.perception.checks import check_kind, check_rng, check_severity
 
 __all__ = [
     "CROSS_SENSOR_DROPOUT",
@@ -159,16 +160,9 @@ def corrupt_scan(
     # The geometric kinds keep float32 (their outputs are float32 and nothing in them needs
     # more); the weather models work in float64.
     cloud = _validate_points(points, np.float64 if kind in WEATHER_KINDS else np.float32)
-    if kind not in PARAMS:
-        raise InputError(
-            f"unknown corruption {kind!r}; known kinds: {', '.join(KINDS)}", field="kind"
-        )
-    if isinstance(severity, bool) or not isinstance(severity, int | np.integer):
-        raise InputError(f"severity must be an integer 1..3, got {severity!r}", field="severity")
-    if int(severity) not in SEVERITIES:
-        raise InputError(f"severity must be in 1..3, got {severity}", field="severity")
-    if not isinstance(rng, np.random.Generator):
-        raise InputError("rng must be a numpy.random.Generator", field="rng")
+    check_kind(kind, KINDS)
+    check_severity(severity, SEVERITIES)
+    check_rng(rng)
     _validate_n_beams(n_beams)
     if ground is not None and kind != "wet_ground":
         raise InputError(f"ground applies to wet_ground only, not {kind}", field="ground")

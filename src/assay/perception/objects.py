@@ -64,6 +64,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from assay.errors import InputError, MissingDependencyError
+from assay.perception.checks import check_kind, check_rng, check_severity
 
 __all__ = [
     "BATCH_ARRAY_KINDS",
@@ -224,17 +225,10 @@ def _validate_points(points: object) -> Array:
 
 def _validate_call(kind: object, severity: object, rng: object) -> float:
     """Check kind, severity and rng; return the kind's parameter at that severity."""
-    if not isinstance(kind, str) or kind not in PARAMS:
-        raise InputError(
-            f"unknown corruption {kind!r}; known kinds: {', '.join(KINDS)}", field="kind"
-        )
-    if isinstance(severity, bool) or not isinstance(severity, int | np.integer):
-        raise InputError(f"severity must be an integer 1..5, got {severity!r}", field="severity")
-    if int(severity) not in SEVERITIES:
-        raise InputError(f"severity must be in 1..5, got {severity}", field="severity")
-    if not isinstance(rng, np.random.Generator):
-        raise InputError("rng must be a numpy.random.Generator", field="rng")
-    return PARAMS[kind][int(severity) - 1]
+    name = check_kind(kind, KINDS)
+    level = check_severity(severity, SEVERITIES)
+    check_rng(rng)
+    return PARAMS[name][level - 1]
 
 
 def _validate_batch(points: object) -> Batch:

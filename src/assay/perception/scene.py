@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from assay.errors import InputError
+from assay.perception.checks import check_rng
 
 __all__ = ["ELEVATION_RANGE_DEG", "LABELS", "SceneScan", "make_scene"]
 
@@ -224,8 +225,7 @@ def make_scene(
     Raises:
         InputError: on a bad setting (non-integer counts, negative or non-finite numbers).
     """
-    if not isinstance(rng, np.random.Generator):
-        raise InputError("rng must be a numpy.random.Generator", field="rng")
+    check_rng(rng)
     _check_args(
         n_beams,
         n_azimuth,

@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from assay.errors import InputError
+from assay.perception.checks import check_rng, check_severity
 
 __all__ = [
     "ATTENUATED",
@@ -101,13 +102,8 @@ def _check(points: object, rng: object, severity: object) -> tuple[Floats, int]:
         raise InputError("the scan has no points", field="points")
     if not np.all(np.isfinite(cloud)):
         raise InputError("the scan has NaN or infinite values", field="points")
-    if not isinstance(rng, np.random.Generator):
-        raise InputError("rng must be a numpy.random.Generator", field="rng")
-    if isinstance(severity, bool) or not isinstance(severity, int | np.integer):
-        raise InputError(f"severity must be an integer 1..3, got {severity!r}", field="severity")
-    if int(severity) not in (1, 2, 3):
-        raise InputError(f"severity must be in 1..3, got {severity}", field="severity")
-    return cloud, int(severity) - 1
+    check_rng(rng)
+    return cloud, check_severity(severity, (1, 2, 3)) - 1
 
 
 def _xi(r: Floats) -> Floats:
