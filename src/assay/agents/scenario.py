@@ -37,8 +37,9 @@ of :mod:`assay.agents.tools`; a scenario names the ones the agent gets.
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -58,7 +59,9 @@ __all__ = [
     "SimulatedUser",
     "load_scenarios",
     "matches",
+    "parse_files",
     "parse_scenarios",
+    "read_scenarios",
     "scenario_files",
 ]
 
@@ -240,22 +243,53 @@ def scenario_files(root: Path) -> list[Path]:
     return sorted(root.glob("*.yaml")) + sorted(root.glob("*.yml")) if root.is_dir() else [root]
 
 
-def load_scenarios(path: str | Path) -> list[Scenario]:
-    """Every scenario of a YAML file, or of every ``*.yaml`` file of a folder (sorted)."""
+def parse_files(
+    texts: Iterable[tuple[str, str]], *, source: str
+) -> tuple[list[Scenario], dict[str, str]]:
+    """The scenarios of several files, given as ``(file name, text)`` pairs, in order, and
+    the file each scenario came from.
+
+    Raises:
+        InputError: a malformed file (named), or an id used twice across files.
+    """
+    out: list[Scenario] = []
+    sources: dict[str, str] = {}
+    for name, text in texts:
+        for scenario in parse_scenarios(text, source=name):
+            out.append(scenario)
+            sources.setdefault(scenario.id, name)
+    ids = [s.id for s in out]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise InputError(f"duplicate scenario ids across files: {', '.join(dupes)}", source=source)
+    return out, sources
+
+
+def read_scenarios(path: str | Path) -> tuple[list[Scenario], dict[str, str], str]:
+    """Every scenario of a YAML file or of a folder's YAML files (each file read once),
+    the file of each scenario, and a 12-hex-digit digest of the files (names and bytes),
+    so a changed file is a new suite version."""
     root = Path(path)
     files = scenario_files(root)
     if not files or not all(f.is_file() for f in files):
         raise InputError(f"{root}: no scenario file", source=str(root))
-    out: list[Scenario] = []
+    sha = hashlib.sha256()
+    texts = []
     for file in files:
-        out.extend(parse_scenarios(file.read_text(encoding="utf-8"), source=str(file)))
-    ids = [s.id for s in out]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
-    if dupes:
-        raise InputError(
-            f"duplicate scenario ids across files: {', '.join(dupes)}", source=str(root)
-        )
-    return out
+        data = file.read_bytes()
+        sha.update(file.name.encode())
+        sha.update(data)
+        try:
+            texts.append((str(file), data.decode("utf-8")))
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not UTF-8 text: {exc}", source=str(file)) from exc
+    scenarios, sources = parse_files(texts, source=str(root))
+    return scenarios, sources, sha.hexdigest()[:12]
+
+
+def load_scenarios(path: str | Path) -> list[Scenario]:
+    """Every scenario of a YAML file, or of every ``*.yaml`` file of a folder (sorted)."""
+    return read_scenarios(path)[0]
 
 
 def _text(value: Any) -> str:

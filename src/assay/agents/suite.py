@@ -15,13 +15,12 @@ short, because the embedded offline model plays the agent in tests.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Final
 
-from assay.agents.scenario import Scenario, load_scenarios, parse_scenarios, scenario_files
+from assay.agents.scenario import Scenario, parse_files, read_scenarios
 from assay.core.records import Case, Message
 from assay.errors import InputError
 from assay.suites.base import Suite
@@ -150,15 +149,8 @@ def core_v1_scenarios() -> list[Scenario]:
     folder = resources.files("assay.agents").joinpath(_CORE_V1_DIR)
     files = sorted((f for f in folder.iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name)
     source = f"assay.agents/{_CORE_V1_DIR}"
-    out: list[Scenario] = []
-    for file in files:
-        out.extend(
-            parse_scenarios(file.read_text(encoding="utf-8"), source=f"{source}/{file.name}")
-        )
-    ids = [s.id for s in out]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
-    if dupes:
-        raise InputError(f"duplicate scenario ids across files: {', '.join(dupes)}", source=source)
+    texts = [(f"{source}/{file.name}", file.read_text(encoding="utf-8")) for file in files]
+    out, _ = parse_files(texts, source=source)
     check_scenarios(out, source=source)
     return out
 
@@ -178,15 +170,6 @@ def core_v1() -> Suite:
     )
 
 
-def _digest(root: Path) -> str:
-    """A 12-hex-digit hash of the scenario files, so a changed file is a new version."""
-    sha = hashlib.sha256()
-    for file in scenario_files(root):
-        sha.update(file.name.encode())
-        sha.update(file.read_bytes())
-    return sha.hexdigest()[:12]
-
-
 def scenario_suite(path: str | Path, *, name: str | None = None) -> Suite:
     """A suite of a user's scenarios: one YAML file, or every ``*.yaml`` of a folder.
 
@@ -199,16 +182,12 @@ def scenario_suite(path: str | Path, *, name: str | None = None) -> Suite:
             not offer or a twin that is not there (the message names file and field).
     """
     root = Path(path).expanduser()
-    scenarios = load_scenarios(root)  # validates every file and duplicate ids across files
-    sources: dict[str, str] = {}
-    for file in scenario_files(root):
-        for scenario in parse_scenarios(file.read_text(encoding="utf-8"), source=str(file)):
-            sources[scenario.id] = str(file)
+    scenarios, sources, digest = read_scenarios(root)  # every file validated, read once
     check_scenarios(scenarios, source=str(root), sources=sources)
     return _suite(
         scenarios,
         name=name or (root.stem if root.is_file() else root.name),
-        version=_digest(root),
+        version=digest,
         description=f"agent scenarios from {root}",
         source=str(root),
         params={"path": str(root)},
